@@ -1,0 +1,12 @@
+//! One module per catalogue file: each turns primitive results into findings.
+
+use std::sync::Arc;
+
+use crate::engine::Check;
+
+pub mod dns_acme;
+
+/// Every check, in any order: the report sorts by catalogue order.
+pub fn all() -> Vec<Arc<dyn Check>> {
+    vec![Arc::new(dns_acme::DnsAcme)]
+}

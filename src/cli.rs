@@ -1,0 +1,213 @@
+//! Command-line definitions. The only module that knows clap: it turns arguments into a Plan.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::ca;
+use crate::catalogue::Catalogue;
+use crate::identifier;
+use crate::plan::{FailOn, IpFamily, Plan};
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  no check failed (warnings allowed unless --fail-on warn)
+  1  at least one check failed, timed out or crashed (or warned, with --fail-on warn)
+  2  acme-doctor could not run: bad arguments or unreadable files
+
+Examples:
+  acme-doctor                          outbound checks against Let's Encrypt
+  acme-doctor example.com www.example.com
+  acme-doctor --ca letsencrypt-staging --format json
+  acme-doctor checks                   list every check and finding code";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "acme-doctor",
+    version,
+    about = "Diagnose why ACME certificate issuance fails: DNS, TCP, TLS, trust store, clock and proxy on the way to the CA",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every check and every finding code from the catalogue.
+    Checks {
+        #[arg(long, value_enum, default_value_t = ChecksFormat::Text)]
+        format: ChecksFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChecksFormat {
+    Text,
+    Json,
+    /// The catalogue as docs/checks.md.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOnArg {
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Domain names or IP addresses the certificate will cover (a pasted URL is reduced to its host).
+    #[arg(value_name = "DOMAIN|IP")]
+    pub identifiers: Vec<String>,
+
+    /// The CA: letsencrypt, letsencrypt-staging, zerossl, google, sslcom, or an https:// ACME directory URL.
+    #[arg(long, value_name = "CA", default_value = "letsencrypt")]
+    pub ca: String,
+
+    /// PEM file with the roots the CA's API certificate must chain to, instead of the profile's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_root: Option<PathBuf>,
+
+    /// DNS resolver to use instead of the system's (IP or IP:PORT).
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    pub resolver: Option<SocketAddr>,
+
+    /// PEM bundle to trust instead of the system store (SSL_CERT_FILE and SSL_CERT_DIR are honoured too).
+    #[arg(long, value_name = "FILE")]
+    pub trust_store: Option<PathBuf>,
+
+    /// Use IPv4 only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+
+    /// Deadline for each network operation, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    /// Run only these checks (and what they need); comma-separated or repeated.
+    #[arg(long, value_name = "CHECK-ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Skip these checks (and what needs them); comma-separated or repeated.
+    #[arg(long, value_name = "CHECK-ID", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Exit 1 on warnings too, not only on failures.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value = "fail")]
+    pub fail_on: FailOnArg,
+
+    /// Show evidence, info findings and timings.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bare = s.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!(
+                "{s:?} is not an IP address or IP:PORT (for IPv6 with a port: [2001:db8::53]:53)"
+            )
+        })
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(0.1..=120.0).contains(&secs) {
+        return Err(format!("{secs} s is out of range; use 0.1 to 120 seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Output options that are not part of what the run does.
+pub struct Output {
+    pub format: Format,
+    pub verbose: bool,
+}
+
+impl RunArgs {
+    /// Validates everything that can be validated before the network is touched.
+    pub fn into_plan(self, command_line: Vec<String>) -> Result<(Plan, Output), String> {
+        let profile = ca::profile(&self.ca)?;
+        let expected_roots = match &self.ca_root {
+            Some(p) => ca::roots_from_pem(p)?,
+            None => profile.expected_roots.clone(),
+        };
+        if let Some(p) = &self.trust_store {
+            std::fs::metadata(p).map_err(|e| format!("--trust-store {}: {e}", p.display()))?;
+        }
+        let mut identifiers = Vec::new();
+        for raw in &self.identifiers {
+            identifiers.push(identifier::parse(raw)?);
+        }
+        let known: Vec<&str> = Catalogue::get()
+            .checks
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        for id in self.only.iter().chain(self.skip.iter()) {
+            if !known.contains(&id.as_str()) {
+                return Err(format!(
+                    "unknown check id {id:?}; known checks: {}",
+                    known.join(", ")
+                ));
+            }
+        }
+        let family = match (self.ipv4, self.ipv6) {
+            (true, _) => IpFamily::V4Only,
+            (_, true) => IpFamily::V6Only,
+            _ => IpFamily::Any,
+        };
+        let plan = Plan {
+            ca: profile,
+            expected_roots,
+            identifiers,
+            resolver: self.resolver,
+            trust_store: self.trust_store,
+            family,
+            timeout: self.timeout,
+            only: self.only,
+            skip: self.skip,
+            fail_on: match self.fail_on {
+                FailOnArg::Warn => FailOn::Warn,
+                FailOnArg::Fail => FailOn::Fail,
+            },
+            command_line,
+        };
+        Ok((
+            plan,
+            Output {
+                format: self.format,
+                verbose: self.verbose,
+            },
+        ))
+    }
+}

@@ -1,0 +1,382 @@
+//! The check runner: every check starts at once, waits for the facts it needs, and runs under
+//! its own deadline. A failed dependency skips its dependants with the reason; a panic becomes
+//! `crashed`; the report keeps catalogue order whatever order checks finish in.
+
+use std::any::Any;
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::catalogue::Catalogue;
+use crate::net::dns::Resolver;
+use crate::plan::Plan;
+use crate::report::model::{CheckReport, Evidence, Finding, Sensitivity, Severity, Status};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One diagnostic check. Its id names its catalogue file and module.
+pub trait Check: Send + Sync {
+    fn id(&self) -> &'static str;
+    /// Ids of the checks whose facts this one needs.
+    fn needs(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// `Err(reason)` when the check does not apply to this plan.
+    fn applies(&self, _plan: &Plan) -> Result<(), String> {
+        Ok(())
+    }
+    /// The whole check's budget. Network operations inside have their own, shorter deadlines;
+    /// this one only catches what escaped them.
+    fn deadline(&self, plan: &Plan) -> Duration {
+        plan.timeout * 2 + Duration::from_secs(1)
+    }
+    fn run(&self, ctx: Arc<Ctx>) -> BoxFuture<'static, Outcome>;
+}
+
+/// What a check hands back.
+#[derive(Default)]
+pub struct Outcome {
+    pub summary: String,
+    pub findings: Vec<Finding>,
+    pub evidence: Vec<Evidence>,
+    pub facts: serde_json::Value,
+    /// Typed facts for dependants; `None` means dependants cannot run.
+    pub typed: Option<Arc<dyn Any + Send + Sync>>,
+    /// Set when the check decided at run time that it has nothing to do (e.g. no proxy set).
+    pub skipped: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(summary: impl Into<String>) -> Self {
+        Outcome {
+            summary: summary.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Outcome {
+            summary: reason.clone(),
+            skipped: Some(reason),
+            ..Default::default()
+        }
+    }
+
+    pub fn with_facts<T: serde::Serialize + Any + Send + Sync>(mut self, facts: T) -> Self {
+        self.facts = serde_json::to_value(&facts).unwrap_or(serde_json::Value::Null);
+        self.typed = Some(Arc::new(facts));
+        self
+    }
+
+    pub fn finding(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    pub fn evidence(&mut self, label: impl Into<String>, value: impl Into<String>, s: Sensitivity) {
+        self.evidence.push(Evidence::new(label, value, s));
+    }
+
+    pub fn status(&self) -> Status {
+        if self.skipped.is_some() {
+            return Status::Skipped;
+        }
+        match self.findings.iter().map(|f| f.severity).max() {
+            Some(Severity::Fail) => Status::Fail,
+            Some(Severity::Warn) => Status::Warn,
+            _ => Status::Pass,
+        }
+    }
+}
+
+/// Builds a finding from its catalogue entry. The catalogue supplies severity, explanation and
+/// remediation; the caller supplies what was measured.
+pub fn finding(code: &str, summary: impl Into<String>) -> Finding {
+    let entry = Catalogue::get().finding(code);
+    Finding {
+        code: code.to_string(),
+        severity: entry.map(|e| e.severity).unwrap_or(Severity::Fail),
+        summary: summary.into(),
+        detail: None,
+        explanation: entry
+            .map(|e| e.explanation.trim().to_string())
+            .unwrap_or_else(|| {
+                format!("internal: finding code {code} is missing from the catalogue")
+            }),
+        remediation: entry.map(|e| e.remediation.clone()).unwrap_or_default(),
+        links: entry.map(|e| e.links.clone()).unwrap_or_default(),
+        evidence: Vec::new(),
+    }
+}
+
+/// Chainable additions to a finding.
+pub trait FindingExt {
+    fn detail(self, d: impl Into<String>) -> Self;
+    fn with(self, label: impl Into<String>, value: impl Into<String>, s: Sensitivity) -> Self;
+    /// Overrides the catalogue severity where the measured situation is milder or worse.
+    fn severity(self, s: Severity) -> Self;
+}
+
+impl FindingExt for Finding {
+    fn detail(mut self, d: impl Into<String>) -> Self {
+        self.detail = Some(d.into());
+        self
+    }
+    fn with(mut self, label: impl Into<String>, value: impl Into<String>, s: Sensitivity) -> Self {
+        self.evidence.push(Evidence::new(label, value, s));
+        self
+    }
+    fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+}
+
+struct Done {
+    status: Status,
+    summary: String,
+    typed: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// Shared state for one run.
+pub struct Ctx {
+    pub plan: Arc<Plan>,
+    pub resolver: Resolver,
+    done: HashMap<&'static str, watch::Receiver<Option<Arc<Done>>>>,
+    trust: tokio::sync::OnceCell<Arc<crate::net::trust::TrustMaterial>>,
+    started: Instant,
+}
+
+impl Ctx {
+    /// Typed facts published by a finished check, if it published any.
+    pub fn facts<T: Any + Send + Sync>(&self, id: &str) -> Option<Arc<T>> {
+        let rx = self.done.get(id)?;
+        let done = rx.borrow().clone()?;
+        done.typed.clone()?.downcast::<T>().ok()
+    }
+
+    /// The trust material (system or `--trust-store` roots, Mozilla's roots), loaded once per
+    /// run and shared by the checks that need it.
+    pub async fn trust(&self) -> Arc<crate::net::trust::TrustMaterial> {
+        let plan = self.plan.clone();
+        self.trust
+            .get_or_init(|| async move {
+                let p = plan.trust_store.clone();
+                Arc::new(
+                    tokio::task::spawn_blocking(move || {
+                        crate::net::trust::TrustMaterial::load(p.as_deref())
+                    })
+                    .await
+                    .unwrap_or_else(|e| crate::net::trust::TrustMaterial::failed(e.to_string())),
+                )
+            })
+            .await
+            .clone()
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    async fn wait(&self, id: &str) -> Option<Arc<Done>> {
+        let mut rx = self.done.get(id)?.clone();
+        loop {
+            if let Some(d) = rx.borrow().clone() {
+                return Some(d);
+            }
+            rx.changed().await.ok()?;
+        }
+    }
+}
+
+/// Runs the given checks and returns their reports in catalogue order.
+pub async fn run(
+    plan: Arc<Plan>,
+    resolver: Resolver,
+    checks: Vec<Arc<dyn Check>>,
+) -> Vec<CheckReport> {
+    let catalogue = Catalogue::get();
+    let selected = selection(&plan, &checks);
+    let mut senders = HashMap::new();
+    let mut receivers = HashMap::new();
+    for c in &checks {
+        let (tx, rx) = watch::channel(None);
+        senders.insert(c.id(), tx);
+        receivers.insert(c.id(), rx);
+    }
+    let ctx = Arc::new(Ctx {
+        plan: plan.clone(),
+        resolver,
+        done: receivers,
+        trust: tokio::sync::OnceCell::new(),
+        started: Instant::now(),
+    });
+
+    let mut tasks = Vec::new();
+    for check in checks {
+        let ctx = ctx.clone();
+        let tx = senders.remove(check.id()).expect("one sender per check");
+        let is_selected = selected.contains(check.id());
+        tasks.push(tokio::spawn(async move {
+            let report = run_one(&ctx, check.as_ref(), is_selected).await;
+            let _ = tx.send(Some(Arc::new(Done {
+                status: report.0.status,
+                summary: report.0.summary.clone(),
+                typed: report.1,
+            })));
+            report.0
+        }));
+    }
+    let mut reports = Vec::new();
+    for t in tasks {
+        // run_one never panics (the check itself runs in its own task), so a JoinError here
+        // would be a runtime shutdown; there is nothing to report for it.
+        if let Ok(r) = t.await {
+            reports.push(r);
+        }
+    }
+    reports.sort_by_key(|r| catalogue.position(&r.id));
+    reports
+}
+
+/// The checks that will run: `--only` pulls in what the chosen checks need; `--skip` wins.
+fn selection(plan: &Plan, checks: &[Arc<dyn Check>]) -> BTreeSet<&'static str> {
+    let by_id: HashMap<&str, &Arc<dyn Check>> = checks.iter().map(|c| (c.id(), c)).collect();
+    let mut out = BTreeSet::new();
+    let mut stack: Vec<&'static str> = checks
+        .iter()
+        .map(|c| c.id())
+        .filter(|id| plan.only.is_empty() || plan.only.iter().any(|o| o == id))
+        .collect();
+    while let Some(id) = stack.pop() {
+        if plan.skip.iter().any(|s| s == id) || !out.insert(id) {
+            continue;
+        }
+        if let Some(c) = by_id.get(id) {
+            stack.extend(c.needs().iter().copied());
+        }
+    }
+    out
+}
+
+async fn run_one(
+    ctx: &Arc<Ctx>,
+    check: &dyn Check,
+    selected: bool,
+) -> (CheckReport, Option<Arc<dyn Any + Send + Sync>>) {
+    let id = check.id();
+    let title = Catalogue::get()
+        .check(id)
+        .map(|c| c.title.clone())
+        .unwrap_or_else(|| id.to_string());
+    let skipped = |reason: String| {
+        (
+            CheckReport {
+                id: id.to_string(),
+                title: title.clone(),
+                status: Status::Skipped,
+                reason: Some(reason.clone()),
+                summary: reason,
+                duration_ms: 0,
+                facts: serde_json::Value::Null,
+                evidence: Vec::new(),
+                findings: Vec::new(),
+            },
+            None,
+        )
+    };
+    if !selected {
+        return skipped(
+            ctx.plan
+                .deselected(id)
+                .unwrap_or_else(|| "not selected".into()),
+        );
+    }
+    if let Err(reason) = check.applies(&ctx.plan) {
+        return skipped(reason);
+    }
+    for need in check.needs() {
+        match ctx.wait(need).await {
+            Some(done) if done.typed.is_some() => {}
+            Some(done) => {
+                return skipped(format!(
+                    "needs {need}, which {}: {}",
+                    verb(done.status),
+                    done.summary
+                ));
+            }
+            None => return skipped(format!("needs {need}, which is not part of this run")),
+        }
+    }
+
+    let start = Instant::now();
+    let deadline = check.deadline(&ctx.plan);
+    let fut = check.run(ctx.clone());
+    let handle = tokio::spawn(fut);
+    let abort = handle.abort_handle();
+    let result = tokio::time::timeout(deadline, handle).await;
+    let duration_ms = start.elapsed().as_millis() as u64;
+    let base = |status: Status, reason: Option<String>, summary: String| CheckReport {
+        id: id.to_string(),
+        title: title.clone(),
+        status,
+        reason,
+        summary,
+        duration_ms,
+        facts: serde_json::Value::Null,
+        evidence: Vec::new(),
+        findings: Vec::new(),
+    };
+    match result {
+        Ok(Ok(outcome)) => {
+            let status = outcome.status();
+            let mut r = base(status, outcome.skipped.clone(), outcome.summary);
+            r.facts = outcome.facts;
+            r.evidence = outcome.evidence;
+            r.findings = outcome.findings;
+            (r, outcome.typed)
+        }
+        Ok(Err(join)) => {
+            let msg = panic_message(join);
+            let reason = format!("the check crashed: {msg}; please report this as a bug");
+            (base(Status::Crashed, Some(reason.clone()), reason), None)
+        }
+        Err(_) => {
+            abort.abort();
+            let reason = format!(
+                "did not finish within its {} s deadline",
+                deadline.as_secs_f32()
+            );
+            (base(Status::TimedOut, Some(reason.clone()), reason), None)
+        }
+    }
+}
+
+fn verb(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "passed without usable facts",
+        Status::Warn => "warned without usable facts",
+        Status::Fail => "failed",
+        Status::Skipped => "was skipped",
+        Status::TimedOut => "timed out",
+        Status::Crashed => "crashed",
+    }
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return "cancelled".into();
+    }
+    let p = e.into_panic();
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic without a message".into()
+    }
+}

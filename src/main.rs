@@ -1,0 +1,55 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use acme_doctor::catalogue::Catalogue;
+use acme_doctor::cli::{ChecksFormat, Cli, Command, Format};
+use acme_doctor::report::{checks_list, json, text};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Checks { format }) = cli.command {
+        let cat = Catalogue::get();
+        let s = match format {
+            ChecksFormat::Text => checks_list::text(cat),
+            ChecksFormat::Json => checks_list::json(cat),
+            ChecksFormat::Markdown => checks_list::markdown(cat),
+        };
+        return emit(&s, 0);
+    }
+    let (plan, output) = match cli.run.into_plan(std::env::args().collect()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("acme-doctor: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("acme-doctor: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = runtime.block_on(acme_doctor::doctor::diagnose(plan));
+    // Checks may leave sockets in flight past their deadlines; do not wait for them.
+    runtime.shutdown_background();
+    let rendered = match output.format {
+        Format::Json => json::render(&report),
+        Format::Text => text::render(&report, output.verbose),
+    };
+    emit(&rendered, report.verdict.exit_code as u8)
+}
+
+fn emit(s: &str, code: u8) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (acme-doctor | head) is not an error worth a panic.
+    if out
+        .write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        return ExitCode::from(code);
+    }
+    ExitCode::from(code)
+}

@@ -1,0 +1,9 @@
+//! Network primitives with deadlines and typed errors. No opinions here: checks decide what a
+//! result means for the user.
+
+pub mod addr;
+pub mod dns;
+pub mod proxy;
+pub mod tcp;
+pub mod tls;
+pub mod trust;

@@ -1,0 +1,69 @@
+//! What one run will do, independent of how it was asked for (command line today, a config file
+//! or a library caller tomorrow).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::ca::{CaProfile, ExpectedRoot};
+use crate::identifier::Parsed;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    Any,
+    V4Only,
+    V6Only,
+}
+
+impl IpFamily {
+    pub fn allows(self, addr: &std::net::IpAddr) -> bool {
+        match self {
+            IpFamily::Any => true,
+            IpFamily::V4Only => addr.is_ipv4(),
+            IpFamily::V6Only => addr.is_ipv6(),
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            IpFamily::Any => "any",
+            IpFamily::V4Only => "ipv4",
+            IpFamily::V6Only => "ipv6",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub ca: CaProfile,
+    /// The roots the CA's API certificate must chain to: `--ca-root` or the profile's.
+    pub expected_roots: Vec<ExpectedRoot>,
+    pub identifiers: Vec<Parsed>,
+    pub resolver: Option<SocketAddr>,
+    pub trust_store: Option<PathBuf>,
+    pub family: IpFamily,
+    /// Deadline for a single network operation (connect, handshake, query, request).
+    pub timeout: Duration,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub fail_on: FailOn,
+    pub command_line: Vec<String>,
+}
+
+impl Plan {
+    /// Whether a check was deselected with `--only`/`--skip`, and why.
+    pub fn deselected(&self, id: &str) -> Option<String> {
+        if self.skip.iter().any(|s| s == id) {
+            return Some("skipped with --skip".into());
+        }
+        if !self.only.is_empty() && !self.only.iter().any(|s| s == id) {
+            return Some("not selected by --only".into());
+        }
+        None
+    }
+}
