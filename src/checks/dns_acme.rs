@@ -136,24 +136,24 @@ async fn run(ctx: &Ctx) -> Outcome {
     }
 
     let custom_ca = plan.ca.name == "custom";
-    for ip in &all {
-        if let Some(range) = non_public_range(ip) {
-            let f = finding(
-                "dns.acme.private-answer",
-                format!("{host} resolves to {ip}, in {range}, through {resolver}"),
-            )
-            .with("address", ip.to_string(), Sensitivity::PrivateIp);
-            // A private or test CA (a directory URL given with --ca) may well live on a private
-            // network; only the public CAs' names being redirected is a fault.
-            let f = if custom_ca {
-                f.severity(Severity::Info).detail(
-                    "The CA was given as a directory URL, so a private address may be intended.",
-                )
-            } else {
-                f
-            };
-            out.finding(f);
+    let odd: Vec<String> = all
+        .iter()
+        .filter_map(|ip| non_public_range(ip).map(|range| format!("{ip} ({range})")))
+        .collect();
+    if !odd.is_empty() {
+        let mut f = finding(
+            "dns.acme.private-answer",
+            format!("{host} resolves to {} through {resolver}", odd.join(", ")),
+        )
+        .with("answers", odd.join(", "), Sensitivity::PrivateIp);
+        // A private or test CA (a directory URL given with --ca) may well live on a private
+        // network; only the public CAs' names being redirected is a fault.
+        if custom_ca {
+            f = f.severity(Severity::Info).detail(
+                "The CA was given as a directory URL, so a private address may be intended.",
+            );
         }
+        out.finding(f);
     }
     if facts.ipv6.is_empty() && plan.family == IpFamily::Any {
         let why = facts
