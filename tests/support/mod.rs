@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod tcp;
 
 use std::time::{Duration, Instant};
 
