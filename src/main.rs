@@ -7,6 +7,13 @@ use acme_doctor::report::{checks_list, json, text};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A panicking check is reported as `crashed` in the report; keep stderr for the user.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     if let Some(Command::Checks { format }) = cli.command {
         let cat = Catalogue::get();
