@@ -450,8 +450,12 @@ mod tests {
     }
 
     async fn go(plan: Arc<Plan>, checks: Vec<Fake>) -> Vec<CheckReport> {
-        let resolver = Resolver::new(Some("127.0.0.1:9".parse().unwrap()), Duration::from_secs(1)).unwrap();
-        let checks = checks.into_iter().map(|c| Arc::new(c) as Arc<dyn Check>).collect();
+        let resolver =
+            Resolver::new(Some("127.0.0.1:9".parse().unwrap()), Duration::from_secs(1)).unwrap();
+        let checks = checks
+            .into_iter()
+            .map(|c| Arc::new(c) as Arc<dyn Check>)
+            .collect();
         run(plan, resolver, checks).await
     }
 
@@ -463,23 +467,68 @@ mod tests {
     async fn statuses_dependencies_and_order() {
         let checks = vec![
             // Listed out of catalogue order on purpose.
-            Fake { id: "tls.acme", needs: &["tcp.acme"], behaviour: passes },
-            Fake { id: "tcp.acme", needs: &["dns.acme"], behaviour: passes },
-            Fake { id: "dns.acme", needs: &[], behaviour: fails },
-            Fake { id: "trust.store", needs: &[], behaviour: panics },
-            Fake { id: "system.clock", needs: &[], behaviour: hangs },
-            Fake { id: "proxy.env", needs: &[], behaviour: slow_pass },
+            Fake {
+                id: "tls.acme",
+                needs: &["tcp.acme"],
+                behaviour: passes,
+            },
+            Fake {
+                id: "tcp.acme",
+                needs: &["dns.acme"],
+                behaviour: passes,
+            },
+            Fake {
+                id: "dns.acme",
+                needs: &[],
+                behaviour: fails,
+            },
+            Fake {
+                id: "trust.store",
+                needs: &[],
+                behaviour: panics,
+            },
+            Fake {
+                id: "system.clock",
+                needs: &[],
+                behaviour: hangs,
+            },
+            Fake {
+                id: "proxy.env",
+                needs: &[],
+                behaviour: slow_pass,
+            },
         ];
         let start = Instant::now();
         let r = go(plan(&[], &[]), checks).await;
-        assert!(start.elapsed() < Duration::from_secs(2), "deadline bounds the run");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "deadline bounds the run"
+        );
         let ids: Vec<&str> = r.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["dns.acme", "tcp.acme", "tls.acme", "trust.store", "system.clock", "proxy.env"]);
+        assert_eq!(
+            ids,
+            [
+                "dns.acme",
+                "tcp.acme",
+                "tls.acme",
+                "trust.store",
+                "system.clock",
+                "proxy.env"
+            ]
+        );
         assert_eq!(by_id(&r, "dns.acme").status, Status::Fail);
         let tcp = by_id(&r, "tcp.acme");
         assert_eq!(tcp.status, Status::Skipped);
-        assert!(tcp.reason.as_deref().unwrap().contains("needs dns.acme, which failed"));
-        assert!(by_id(&r, "tls.acme").reason.as_deref().unwrap().contains("needs tcp.acme, which was skipped"));
+        assert!(tcp
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("needs dns.acme, which failed"));
+        assert!(by_id(&r, "tls.acme")
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("needs tcp.acme, which was skipped"));
         let crash = by_id(&r, "trust.store");
         assert_eq!(crash.status, Status::Crashed);
         assert!(crash.reason.as_deref().unwrap().contains("boom"));
@@ -491,18 +540,36 @@ mod tests {
     async fn only_pulls_in_needs_and_skip_wins() {
         let mk = || {
             vec![
-                Fake { id: "dns.acme", needs: &[], behaviour: passes },
-                Fake { id: "tcp.acme", needs: &["dns.acme"], behaviour: passes },
-                Fake { id: "trust.store", needs: &[], behaviour: passes },
+                Fake {
+                    id: "dns.acme",
+                    needs: &[],
+                    behaviour: passes,
+                },
+                Fake {
+                    id: "tcp.acme",
+                    needs: &["dns.acme"],
+                    behaviour: passes,
+                },
+                Fake {
+                    id: "trust.store",
+                    needs: &[],
+                    behaviour: passes,
+                },
             ]
         };
         let r = go(plan(&["tcp.acme"], &[]), mk()).await;
         assert_eq!(by_id(&r, "dns.acme").status, Status::Pass);
         assert_eq!(by_id(&r, "tcp.acme").status, Status::Pass);
-        assert_eq!(by_id(&r, "trust.store").reason.as_deref(), Some("not selected by --only"));
+        assert_eq!(
+            by_id(&r, "trust.store").reason.as_deref(),
+            Some("not selected by --only")
+        );
 
         let r = go(plan(&[], &["dns.acme"]), mk()).await;
-        assert_eq!(by_id(&r, "dns.acme").reason.as_deref(), Some("skipped with --skip"));
+        assert_eq!(
+            by_id(&r, "dns.acme").reason.as_deref(),
+            Some("skipped with --skip")
+        );
         assert_eq!(by_id(&r, "tcp.acme").status, Status::Skipped);
         assert_eq!(by_id(&r, "trust.store").status, Status::Pass);
     }
@@ -511,13 +578,22 @@ mod tests {
     async fn independent_checks_overlap() {
         let checks = (0..5)
             .map(|i| Fake {
-                id: ["dns.acme", "trust.store", "system.clock", "proxy.env", "acme.directory"][i],
+                id: [
+                    "dns.acme",
+                    "trust.store",
+                    "system.clock",
+                    "proxy.env",
+                    "acme.directory",
+                ][i],
                 needs: &[],
                 behaviour: slow_pass,
             })
             .collect();
         let start = Instant::now();
         go(plan(&[], &[]), checks).await;
-        assert!(start.elapsed() < Duration::from_millis(400), "five 100 ms checks ran concurrently");
+        assert!(
+            start.elapsed() < Duration::from_millis(400),
+            "five 100 ms checks ran concurrently"
+        );
     }
 }

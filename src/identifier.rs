@@ -68,7 +68,9 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
         };
         notes.push(format!("a URL was given; using its host {host}"));
         if !text.is_ascii() && host.contains("xn--") {
-            notes.push(format!("internationalised name converted to punycode: {host}"));
+            notes.push(format!(
+                "internationalised name converted to punycode: {host}"
+            ));
         }
         text = host;
     }

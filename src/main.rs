@@ -24,6 +24,28 @@ fn main() -> ExitCode {
         };
         return emit(&s, 0);
     }
+    if let Some(Command::Trace(args)) = &cli.command {
+        let runtime = match tokio::runtime::Runtime::new() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("acme-doctor: cannot start the async runtime: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return match runtime.block_on(acme_doctor::trace_command::run(args)) {
+            Ok(report) => {
+                let reached = report.traces.iter().all(|t| t.trace.reached_at.is_some());
+                emit(
+                    &acme_doctor::trace_command::render(&report, args.format),
+                    if reached { 0 } else { 1 },
+                )
+            }
+            Err(e) => {
+                eprintln!("acme-doctor trace: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let (plan, output) = match cli.run.into_plan(std::env::args().collect()) {
         Ok(p) => p,
         Err(e) => {

@@ -22,8 +22,13 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 fn quoted_codes(text: &str, cat: &Catalogue) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for piece in text.split('"').skip(1).step_by(2) {
-        if cat.checks.iter().any(|c| piece.starts_with(&format!("{}.", c.id)))
-            && piece.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '-')
+        if cat
+            .checks
+            .iter()
+            .any(|c| piece.starts_with(&format!("{}.", c.id)))
+            && piece
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '-')
         {
             out.insert(piece.to_string());
         }
@@ -38,7 +43,11 @@ fn entries_are_complete_and_unique() {
     let mut codes = BTreeSet::new();
     for c in &cat.checks {
         assert!(ids.insert(c.id.clone()), "duplicate check {}", c.id);
-        assert!(!c.tests.trim().is_empty() && c.tests.trim() != "TBD", "{}: describe what it tests", c.id);
+        assert!(
+            !c.tests.trim().is_empty() && c.tests.trim() != "TBD",
+            "{}: describe what it tests",
+            c.id
+        );
         for n in &c.needs {
             assert!(cat.check(n).is_some(), "{} needs unknown check {n}", c.id);
         }
@@ -46,7 +55,11 @@ fn entries_are_complete_and_unique() {
             assert!(codes.insert(f.code.clone()), "duplicate code {}", f.code);
             assert!(!f.explanation.trim().is_empty(), "{}: explanation", f.code);
             if f.severity > Severity::Info {
-                assert!(!f.remediation.is_empty(), "{}: a warn/fail finding needs remediation", f.code);
+                assert!(
+                    !f.remediation.is_empty(),
+                    "{}: a warn/fail finding needs remediation",
+                    f.code
+                );
             }
         }
     }
@@ -62,10 +75,19 @@ fn every_check_in_the_catalogue_is_implemented_with_matching_needs() {
             .find(|i| i.id() == c.id)
             .unwrap_or_else(|| panic!("{} is in the catalogue but not in checks::all()", c.id));
         let needs: Vec<String> = imp.needs().iter().map(|s| s.to_string()).collect();
-        assert_eq!(needs, c.needs, "{}: needs in code and catalogue differ", c.id);
+        assert_eq!(
+            needs, c.needs,
+            "{}: needs in code and catalogue differ",
+            c.id
+        );
     }
     for i in &implemented {
-        assert!(cat.check(i.id()).is_some(), "{} is implemented but has no checks/{}.toml", i.id(), i.id());
+        assert!(
+            cat.check(i.id()).is_some(),
+            "{} is implemented but has no checks/{}.toml",
+            i.id(),
+            i.id()
+        );
     }
 }
 
@@ -79,7 +101,11 @@ fn codes_used_in_source_exist() {
         for code in quoted_codes(&text, cat) {
             // Check ids themselves are quoted too; only finding codes need an entry.
             if cat.check(&code).is_none() {
-                assert!(cat.finding(&code).is_some(), "{}: {code} is not in the catalogue", f.display());
+                assert!(
+                    cat.finding(&code).is_some(),
+                    "{}: {code} is not in the catalogue",
+                    f.display()
+                );
             }
         }
     }
@@ -96,14 +122,23 @@ fn every_finding_code_has_a_test_that_names_it() {
         let text = fs::read_to_string(&f).unwrap();
         // In src/ only the unit-test part counts.
         let text = if f.starts_with("src") {
-            text.split_once("#[cfg(test)]").map(|(_, t)| t.to_string()).unwrap_or_default()
+            text.split_once("#[cfg(test)]")
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default()
         } else {
             text
         };
         tested.extend(quoted_codes(&text, cat));
     }
-    let untested: Vec<&str> = cat.codes().map(|f| f.code.as_str()).filter(|c| !tested.contains(*c)).collect();
-    assert!(untested.is_empty(), "finding codes no test names: {untested:?}");
+    let untested: Vec<&str> = cat
+        .codes()
+        .map(|f| f.code.as_str())
+        .filter(|c| !tested.contains(*c))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "finding codes no test names: {untested:?}"
+    );
 }
 
 #[test]

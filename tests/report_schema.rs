@@ -6,12 +6,16 @@ use support::dns::{addrs, DnsFixture};
 use support::doctor;
 
 fn validator() -> jsonschema::Validator {
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/report.schema.json").unwrap()).unwrap();
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
 fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value) {
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
 }
 
@@ -23,9 +27,36 @@ async fn passing_and_failing_reports_match_the_schema() {
     let resolver = dns.addr.to_string();
     let ca = format!("https://acme.test:{port}/directory");
     for args in [
-        vec!["--ca", ca.as_str(), "--resolver", &resolver, "--format", "json", "--timeout", "1", "example.com"],
-        vec!["--resolver", &resolver, "--format", "json", "--timeout", "1", "-4"],
-        vec!["--ca", ca.as_str(), "--resolver", &resolver, "--format", "json", "--only", "tcp.acme"],
+        vec![
+            "--ca",
+            ca.as_str(),
+            "--resolver",
+            &resolver,
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            "example.com",
+        ],
+        vec![
+            "--resolver",
+            &resolver,
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            "-4",
+        ],
+        vec![
+            "--ca",
+            ca.as_str(),
+            "--resolver",
+            &resolver,
+            "--format",
+            "json",
+            "--only",
+            "tcp.acme",
+        ],
     ] {
         let run = doctor(&args, &[]).await;
         assert_valid(&v, &run.json());

@@ -308,9 +308,19 @@ mod tests {
 
     #[test]
     fn unreachable_and_ipv4_broken() {
-        let icmp = || Some(ConnectError::Unreachable { message: "No route to host (os error 113)".into() });
-        assert_eq!(codes(diagnose("h", &[at("198.51.100.1:443", icmp())])), ["tcp.acme.unreachable"]);
-        let a = [at("198.51.100.1:443", icmp()), at("[2001:db8::1]:443", None)];
+        let icmp = || {
+            Some(ConnectError::Unreachable {
+                message: "No route to host (os error 113)".into(),
+            })
+        };
+        assert_eq!(
+            codes(diagnose("h", &[at("198.51.100.1:443", icmp())])),
+            ["tcp.acme.unreachable"]
+        );
+        let a = [
+            at("198.51.100.1:443", icmp()),
+            at("[2001:db8::1]:443", None),
+        ];
         let f = diagnose("h", &a);
         assert_eq!(f[0].code, "tcp.acme.ipv4-broken");
         assert_eq!(f[0].severity, Severity::Warn);
@@ -319,9 +329,18 @@ mod tests {
     #[test]
     fn os_errors_map_to_wire_outcomes() {
         use std::io::{Error, ErrorKind};
-        assert_eq!(tcp::classify(&Error::from_raw_os_error(113)).label(), "unreachable");
-        assert_eq!(tcp::classify(&Error::from_raw_os_error(101)).label(), "unreachable");
-        assert_eq!(tcp::classify(&Error::from(ErrorKind::ConnectionRefused)).label(), "refused");
+        assert_eq!(
+            tcp::classify(&Error::from_raw_os_error(113)).label(),
+            "unreachable"
+        );
+        assert_eq!(
+            tcp::classify(&Error::from_raw_os_error(101)).label(),
+            "unreachable"
+        );
+        assert_eq!(
+            tcp::classify(&Error::from(ErrorKind::ConnectionRefused)).label(),
+            "refused"
+        );
     }
 
     #[test]

@@ -6,4 +6,5 @@ pub mod dns;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;
+pub mod trace;
 pub mod trust;
