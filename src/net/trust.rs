@@ -38,7 +38,10 @@ impl TrustMaterial {
                     .collect();
                 (p.display().to_string(), certs)
             }
-            None => ("system".to_string(), rustls_native_certs::load_native_certs().certs),
+            None => (
+                "system".to_string(),
+                rustls_native_certs::load_native_certs().certs,
+            ),
         };
         let mut store = RootCertStore::empty();
         store.add_parsable_certificates(certs);
