@@ -57,7 +57,7 @@ impl Directory {
             ("keyChange", &self.key_change),
         ]
         .into_iter()
-        .filter(|(_, v)| v.as_deref().is_none_or(|s| s.trim().is_empty()))
+        .filter(|(_, v)| v.as_deref().map_or(true, |s| s.trim().is_empty()))
         .map(|(k, _)| k)
         .collect()
     }
@@ -112,8 +112,14 @@ impl Check for AcmeDirectory {
     }
 }
 
+/// RFC 3339 in UTC, to the millisecond.
 pub fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
+    let ms = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i128)
+        .unwrap_or(0);
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| format!("{t:?}"))
 }

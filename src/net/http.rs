@@ -32,7 +32,7 @@ pub enum HttpError {
     ConnectRefused { target: String },
     #[error("{target} unreachable: {message}")]
     Unreachable { target: String, message: String },
-    #[error("no TCP/TLS connection to {target} within {ms} ms")]
+    #[error("no connection established with {target} within {ms} ms (the TCP connect or the TLS handshake stalled)")]
     ConnectTimeout { target: String, ms: u64 },
     #[error("TLS handshake with {target} failed: {message}")]
     Tls { target: String, message: String },
@@ -207,7 +207,9 @@ impl HttpClient {
                 family: ctx.plan.family,
             }))
             .connect_timeout(timeout)
-            .timeout(timeout)
+            // A hair longer than the connect deadline, so a peer that never completes the
+            // TCP/TLS handshake is reported as such rather than as a slow response.
+            .timeout(timeout + Duration::from_millis(250))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("acme-doctor/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -244,7 +246,7 @@ impl HttpClient {
         let start = Instant::now();
         // reqwest's own timeout covers the body too; this outer one only guards against a
         // future that ignores it.
-        let deadline = tokio::time::Instant::now() + self.timeout + Duration::from_millis(200);
+        let deadline = tokio::time::Instant::now() + self.timeout + Duration::from_millis(500);
         let sent_at = SystemTime::now();
         let mut resp = match tokio::time::timeout_at(deadline, req.send()).await {
             Err(_) => return Err(self.timeout_error(url, start)),
