@@ -282,3 +282,32 @@ async fn through_authenticated_proxy() {
     }
     assert!(proxy.tunnels() >= 2, "the requests went through the proxy");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silent_proxy_ends_at_the_deadline() {
+    let lab = Lab::start(Behaviour::Healthy).await;
+    let (addr, _hold) = silent_listener().await;
+    let proxy = format!("http://{addr}");
+    let run = lab.run(ID, "1", "json", &[("HTTPS_PROXY", &proxy)]).await;
+    let s = summary(&run, "acme.directory.proxy-unreachable");
+    assert!(s.contains(&proxy) && s.contains("within"), "{s}");
+    assert!(
+        run.elapsed < Duration::from_secs(4),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_name_does_not_resolve() {
+    // The DNS fixture answers NXDOMAIN for every name but acme.test.
+    let lab = Lab::start(Behaviour::Healthy).await;
+    let run = lab
+        .json(ID, &[("HTTPS_PROXY", "http://proxy.missing.test:3128")])
+        .await;
+    let s = summary(&run, "acme.directory.proxy-unreachable");
+    assert!(
+        s.contains("cannot resolve proxy.missing.test") && s.contains("NXDOMAIN"),
+        "{s}"
+    );
+}

@@ -128,3 +128,18 @@ async fn proxy_demands_auth() {
         assert_no_secret(&run, &[PASSWORD]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silent_proxy_times_out() {
+    let lab = Lab::start(Behaviour::Healthy).await;
+    let (addr, _hold) = support::acme_server::silent_listener().await;
+    let proxy = format!("http://{addr}");
+    let run = lab.run(ID, "1", "json", &[("HTTPS_PROXY", &proxy)]).await;
+    let s = summary(&run, "proxy.env.unreachable");
+    assert!(s.contains("no answer from the proxy"), "{s}");
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(4),
+        "took {:?}",
+        run.elapsed
+    );
+}

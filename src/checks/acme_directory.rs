@@ -307,7 +307,11 @@ async fn run(ctx: &Ctx) -> Outcome {
             } else {
                 format!(", profiles {}", facts.profiles.join(", "))
             }
-        )
+        ) + &facts
+            .proxy
+            .as_deref()
+            .map(|p| format!(", via proxy {p}"))
+            .unwrap_or_default()
     } else {
         out.findings
             .iter()

@@ -109,14 +109,18 @@ async fn run(ctx: &Ctx) -> Outcome {
     } else {
         "without credentials"
     };
-    out.finding(finding(
+    let mut in_use = finding(
         "proxy.env.in-use",
         format!(
             "ACME clients will reach {host}:{port} through {} (from {}, {creds})",
             p.display(),
             p.var
         ),
-    ));
+    );
+    if let Some(c) = case_conflict(&env.vars) {
+        in_use = in_use.detail(c);
+    }
+    out.finding(in_use);
 
     match proxy::connect(&p, &host, port, plan.timeout).await {
         Ok((_tunnel, took)) => {
@@ -158,4 +162,55 @@ async fn run(ctx: &Ctx) -> Outcome {
         }
     }
     out.with_facts(facts)
+}
+
+/// Both spellings of a variable set to different values: clients disagree on which wins
+/// (curl and Python prefer the lower-case one, Go and reqwest the upper-case one), so different
+/// ACME clients on this machine may use different proxies.
+fn case_conflict(vars: &[ProxyVar]) -> Option<String> {
+    let mut notes = Vec::new();
+    for (i, a) in vars.iter().enumerate() {
+        for b in &vars[i + 1..] {
+            if a.name != b.name && a.name.eq_ignore_ascii_case(&b.name) && a.value != b.value {
+                notes.push(format!("{}={} but {}={}", a.name, a.value, b.name, b.value));
+            }
+        }
+    }
+    (!notes.is_empty()).then(|| {
+        format!(
+            "{}: curl and Python clients (acme.sh, certbot) use the lower-case variable, Go clients (lego, Caddy) the upper-case one",
+            notes.join("; ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(name: &str, value: &str) -> ProxyVar {
+        ProxyVar {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn case_conflicts() {
+        assert!(case_conflict(&[
+            var("https_proxy", "http://a:1"),
+            var("HTTPS_PROXY", "http://a:1")
+        ])
+        .is_none());
+        let c = case_conflict(&[
+            var("https_proxy", "http://a:1"),
+            var("HTTPS_PROXY", "http://b:2"),
+        ])
+        .unwrap();
+        assert!(
+            c.contains("https_proxy=http://a:1 but HTTPS_PROXY=http://b:2"),
+            "{c}"
+        );
+        assert!(case_conflict(&[var("https_proxy", "http://a:1"), var("NO_PROXY", "x")]).is_none());
+    }
 }

@@ -328,6 +328,17 @@ impl HttpClient {
         let target = target(url);
         let chain = chain(e);
         if let Some(l) = chain.iter().find_map(|c| c.downcast_ref::<LookupFailed>()) {
+            // reqwest resolves the proxy's name through us too.
+            if let Some(p) = self
+                .proxy
+                .as_ref()
+                .filter(|p| p.host.eq_ignore_ascii_case(&l.host))
+            {
+                return HttpError::ProxyUnreachable {
+                    proxy: p.display(),
+                    message: l.to_string(),
+                };
+            }
             return HttpError::Dns {
                 host: l.host.clone(),
                 error: l.error.clone(),
