@@ -102,9 +102,9 @@ impl Check for AcmeDirectory {
     }
 
     /// A GET, a HEAD and, when a proxy refuses, one CONNECT to learn its status: three
-    /// operations of `plan.timeout` each at most.
+    /// operations of `plan.timeout` each at most, plus loading the trust store.
     fn deadline(&self, plan: &Plan) -> Duration {
-        plan.timeout * 3 + Duration::from_secs(1)
+        plan.timeout * 3 + Duration::from_secs(2)
     }
 
     fn run(&self, ctx: Arc<Ctx>) -> BoxFuture<'static, Outcome> {
