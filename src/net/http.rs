@@ -378,7 +378,9 @@ impl HttpClient {
                 .iter()
                 .find_map(|c| c.downcast_ref::<std::io::Error>())
             {
-                if tls_error(&chain).is_none() {
+                // Only while connecting is the proxy the peer; later I/O errors come from the
+                // tunnelled connection to the CA.
+                if e.is_connect() && tls_error(&chain).is_none() {
                     let ce = tcp::classify(io);
                     let message = match ce {
                         ConnectError::Timeout { .. } => format!("no answer within {ms} ms"),
@@ -410,6 +412,7 @@ impl HttpClient {
         if let Some(io) = chain
             .iter()
             .find_map(|c| c.downcast_ref::<std::io::Error>())
+            .filter(|_| e.is_connect())
         {
             return match tcp::classify(io) {
                 ConnectError::Refused => HttpError::ConnectRefused { target },
@@ -419,6 +422,7 @@ impl HttpClient {
                 }
             };
         }
+        // What is left broke after connecting: a reset or a malformed response.
         HttpError::Other {
             message: chain
                 .iter()
