@@ -4,10 +4,19 @@ use std::sync::Arc;
 
 use crate::engine::Check;
 
+pub mod acme_directory;
 pub mod dns_acme;
+pub mod proxy_env;
+pub mod system_clock;
 pub mod tcp_acme;
 
 /// Every check, in any order: the report sorts by catalogue order.
 pub fn all() -> Vec<Arc<dyn Check>> {
-    vec![Arc::new(dns_acme::DnsAcme), Arc::new(tcp_acme::TcpAcme)]
+    vec![
+        Arc::new(dns_acme::DnsAcme),
+        Arc::new(tcp_acme::TcpAcme),
+        Arc::new(acme_directory::AcmeDirectory),
+        Arc::new(system_clock::SystemClock),
+        Arc::new(proxy_env::ProxyEnvCheck),
+    ]
 }

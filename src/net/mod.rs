@@ -3,6 +3,7 @@
 
 pub mod addr;
 pub mod dns;
+pub mod http;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;

@@ -25,9 +25,31 @@ pub struct TrustMaterial {
 }
 
 impl TrustMaterial {
+    /// TEMPORARY (http branch): just enough loading for the HTTP checks' tests, until the
+    /// trust helper's full implementation lands; on merge, take theirs.
     pub fn load(path: Option<&Path>) -> TrustMaterial {
-        let _ = path;
-        TrustMaterial::failed("not yet loaded".into())
+        let (source, certs) = match path {
+            Some(p) => {
+                let Ok(pem) = std::fs::read(p) else {
+                    return TrustMaterial::failed(format!("cannot read {}", p.display()));
+                };
+                let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
+                    .filter_map(Result::ok)
+                    .collect();
+                (p.display().to_string(), certs)
+            }
+            None => (
+                "system".to_string(),
+                rustls_native_certs::load_native_certs().certs,
+            ),
+        };
+        let mut store = RootCertStore::empty();
+        store.add_parsable_certificates(certs);
+        let mut m = TrustMaterial::failed(String::new());
+        m.errors.clear();
+        m.source = source;
+        m.store = Arc::new(store);
+        m
     }
 
     pub fn failed(error: String) -> TrustMaterial {

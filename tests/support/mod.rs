@@ -1,7 +1,9 @@
 //! In-process fixtures for integration tests. Everything binds to loopback on random ports.
 #![allow(dead_code)]
 
+pub mod acme_server;
 pub mod dns;
+pub mod proxy;
 pub mod tcp;
 
 use std::time::{Duration, Instant};
