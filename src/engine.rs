@@ -400,7 +400,7 @@ mod tests {
             self.needs
         }
         fn deadline(&self, _: &Plan) -> Duration {
-            Duration::from_millis(300)
+            Duration::from_millis(1000)
         }
         fn run(&self, _: Arc<Ctx>) -> BoxFuture<'static, Outcome> {
             (self.behaviour)()
@@ -444,7 +444,7 @@ mod tests {
     }
     fn slow_pass() -> BoxFuture<'static, Outcome> {
         Box::pin(async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
             Outcome::new("ok").with_facts(2u32)
         })
     }
@@ -592,8 +592,8 @@ mod tests {
         let start = Instant::now();
         go(plan(&[], &[]), checks).await;
         assert!(
-            start.elapsed() < Duration::from_millis(400),
-            "five 100 ms checks ran concurrently"
+            start.elapsed() < Duration::from_millis(800),
+            "five 200 ms checks ran concurrently"
         );
     }
 }
