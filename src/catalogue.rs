@@ -14,6 +14,8 @@ use crate::report::model::Severity;
 const FILES: &[(&str, &str)] = &[
     ("dns.acme", include_str!("../checks/dns.acme.toml")),
     ("tcp.acme", include_str!("../checks/tcp.acme.toml")),
+    ("path.ping", include_str!("../checks/path.ping.toml")),
+    ("path.trace", include_str!("../checks/path.trace.toml")),
     ("tls.acme", include_str!("../checks/tls.acme.toml")),
     (
         "acme.directory",
