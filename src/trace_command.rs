@@ -57,10 +57,10 @@ pub async fn run(args: &TraceArgs) -> Result<TraceReport, TraceError> {
     }
     targets.retain(|ip| !(args.ipv4 && ip.is_ipv6()) && !(args.ipv6 && ip.is_ipv4()));
     if targets.is_empty() {
-        return Err(format!(
+        return Err(TraceError::NoTarget(format!(
             "no address to trace for {host}: {}",
             errors.join("; ")
-        ));
+        )));
     }
     let opts = TraceOptions {
         max_hops: args.max_hops,
