@@ -60,7 +60,7 @@ async fn run(ctx: &Ctx) -> Outcome {
                 for a in fam {
                     let c = client.clone();
                     tasks.push(tokio::spawn(async move {
-                        icmp::ping(&c, a, ECHOES, Duration::from_millis(200), wait).await
+                        icmp::ping(&c, a, ECHOES, Duration::from_millis(100), wait).await
                     }));
                 }
             }
