@@ -80,6 +80,7 @@ async fn run(ctx: &Ctx) -> Outcome {
         traces
             .iter()
             .map(|t| match t.reached_at {
+                Some(1) => format!("{} reached at the first hop", t.target),
                 Some(ttl) => format!("{} reached in {ttl} hops", t.target),
                 None => format!(
                     "{} not reached ({} hops answered)",
