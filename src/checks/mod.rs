@@ -5,8 +5,16 @@ use std::sync::Arc;
 use crate::engine::Check;
 
 pub mod dns_acme;
+pub mod tcp_acme;
+pub mod tls_acme;
+pub mod trust_store;
 
 /// Every check, in any order: the report sorts by catalogue order.
 pub fn all() -> Vec<Arc<dyn Check>> {
-    vec![Arc::new(dns_acme::DnsAcme)]
+    vec![
+        Arc::new(dns_acme::DnsAcme),
+        Arc::new(tcp_acme::TcpAcme),
+        Arc::new(tls_acme::TlsAcme),
+        Arc::new(trust_store::TrustStore),
+    ]
 }

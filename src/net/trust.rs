@@ -1,44 +1,363 @@
 //! Trust material for one run: the roots this machine trusts and Mozilla's roots.
+//!
+//! The system store is loaded the way rustls-native-certs loads it for every Rust client on
+//! this machine (SSL_CERT_FILE / SSL_CERT_DIR if set, else the openssl-probe locations), so what
+//! we report is what such a client sees. `--trust-store FILE` replaces it with one PEM bundle.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls::pki_types::{CertificateDer, TrustAnchor};
 use rustls::RootCertStore;
+use serde::Serialize;
+use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+
+use crate::net::tls::sha256_hex;
 
 /// A root certificate from a store, parsed once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RootCert {
+    #[serde(skip)]
     pub der: Vec<u8>,
     pub subject: String,
+    /// DER of the subject Name, for matching issuers byte for byte.
+    #[serde(skip)]
+    pub subject_raw: Vec<u8>,
+    /// Subject common name, if any.
+    pub cn: Option<String>,
     pub sha256: String,
     /// Seconds since the Unix epoch.
+    pub not_before: i64,
+    /// Seconds since the Unix epoch.
     pub not_after: i64,
+    /// Same subject and key as one of Mozilla's roots (webpki-roots).
+    pub in_mozilla: bool,
+}
+
+impl RootCert {
+    pub fn parse(der: &[u8], mozilla: &RootCertStore) -> Result<RootCert, String> {
+        let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+        let anchor = anchor_of(der);
+        let in_mozilla = anchor.as_ref().is_some_and(|a| {
+            mozilla.roots.iter().any(|m| {
+                m.subject.as_ref() == a.subject.as_ref()
+                    && m.subject_public_key_info.as_ref() == a.subject_public_key_info.as_ref()
+            })
+        });
+        Ok(RootCert {
+            der: der.to_vec(),
+            subject: cert.subject().to_string(),
+            subject_raw: cert.subject().as_raw().to_vec(),
+            cn: common_name(cert.subject()),
+            sha256: sha256_hex(der),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            in_mozilla,
+        })
+    }
+
+    pub fn expired_at(&self, now: i64) -> bool {
+        self.not_after < now
+    }
+}
+
+/// The trust anchor rustls would derive from this certificate.
+fn anchor_of(der: &[u8]) -> Option<TrustAnchor<'static>> {
+    let mut store = RootCertStore::empty();
+    store.add(CertificateDer::from(der.to_vec())).ok()?;
+    store.roots.into_iter().next()
+}
+
+pub fn common_name(name: &X509Name<'_>) -> Option<String> {
+    name.iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map(str::to_string)
+}
+
+/// Common name of one of Mozilla's anchors (whose subject is stored without its SEQUENCE tag).
+pub fn anchor_common_name(anchor: &TrustAnchor<'_>) -> Option<String> {
+    let body = anchor.subject.as_ref();
+    let mut der = vec![0x30];
+    let len = body.len();
+    if len < 0x80 {
+        der.push(len as u8);
+    } else if len <= 0xff {
+        der.extend([0x81, len as u8]);
+    } else {
+        der.extend([0x82, (len >> 8) as u8, len as u8]);
+    }
+    der.extend_from_slice(body);
+    let (_, name) = X509Name::from_der(&der).ok()?;
+    common_name(&name)
+}
+
+/// Where the roots were loaded from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TrustSource {
+    /// `--trust-store FILE`.
+    File { path: PathBuf },
+    /// rustls-native-certs with SSL_CERT_FILE / SSL_CERT_DIR set.
+    Env {
+        ssl_cert_file: Option<PathBuf>,
+        ssl_cert_dir: Vec<PathBuf>,
+    },
+    /// rustls-native-certs' platform default (openssl-probe locations on Linux).
+    System { file: Option<PathBuf>, dirs: Vec<PathBuf> },
+    /// Nothing could be loaded at all.
+    None,
+}
+
+impl TrustSource {
+    pub fn describe(&self) -> String {
+        let list = |v: &[PathBuf]| {
+            v.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(":")
+        };
+        match self {
+            TrustSource::File { path } => format!("--trust-store {}", path.display()),
+            TrustSource::Env {
+                ssl_cert_file,
+                ssl_cert_dir,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(f) = ssl_cert_file {
+                    parts.push(format!("SSL_CERT_FILE={}", f.display()));
+                }
+                if !ssl_cert_dir.is_empty() {
+                    parts.push(format!("SSL_CERT_DIR={}", list(ssl_cert_dir)));
+                }
+                parts.join(", ")
+            }
+            TrustSource::System { file, dirs } => {
+                let mut parts = Vec::new();
+                if let Some(f) = file {
+                    parts.push(f.display().to_string());
+                }
+                if !dirs.is_empty() {
+                    parts.push(format!("{} (directory)", list(dirs)));
+                }
+                if parts.is_empty() {
+                    "system store (no certificate file or directory found)".into()
+                } else {
+                    format!("system store: {}", parts.join(", "))
+                }
+            }
+            TrustSource::None => "none".into(),
+        }
+    }
+
+    /// Every file and directory the roots were read from.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            TrustSource::File { path } => vec![path.clone()],
+            TrustSource::Env {
+                ssl_cert_file,
+                ssl_cert_dir,
+            } => ssl_cert_file.iter().chain(ssl_cert_dir).cloned().collect(),
+            TrustSource::System { file, dirs } => file.iter().chain(dirs).cloned().collect(),
+            TrustSource::None => Vec::new(),
+        }
+    }
+}
+
+/// A file or certificate that could not be loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadError {
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.message),
+            None => f.write_str(&self.message),
+        }
+    }
 }
 
 pub struct TrustMaterial {
     /// Where the roots came from, for the report.
     pub source: String,
+    pub origin: TrustSource,
     pub roots: Vec<RootCert>,
-    pub errors: Vec<String>,
+    pub errors: Vec<LoadError>,
     pub store: Arc<RootCertStore>,
     pub mozilla: Arc<RootCertStore>,
 }
 
+fn mozilla_store() -> RootCertStore {
+    RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
+}
+
 impl TrustMaterial {
     pub fn load(path: Option<&Path>) -> TrustMaterial {
-        let _ = path;
-        TrustMaterial::failed("not yet loaded".into())
+        let (origin, result) = match path {
+            Some(p) => (
+                TrustSource::File {
+                    path: p.to_path_buf(),
+                },
+                rustls_native_certs::load_certs_from_paths(Some(p), None),
+            ),
+            None => (native_source(), rustls_native_certs::load_native_certs()),
+        };
+        let mut errors = Vec::new();
+        let mut unattributed = false;
+        for e in &result.errors {
+            match &e.kind {
+                rustls_native_certs::ErrorKind::Io { path, .. } => errors.push(LoadError {
+                    path: Some(path.clone()),
+                    message: format!("{}: {}", e.context, std::error::Error::source(e)
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()),
+                }),
+                _ => match &origin {
+                    // One file: the error is about it.
+                    TrustSource::File { path } => errors.push(LoadError {
+                        path: Some(path.clone()),
+                        message: e.to_string(),
+                    }),
+                    _ => unattributed = true,
+                },
+            }
+        }
+        if unattributed {
+            // PEM errors from the native loader carry no path: load each source file on its own
+            // to say which ones are broken.
+            errors.extend(attribute_pem_errors(&origin.paths()));
+        }
+        TrustMaterial::from_certs(origin, result.certs, errors)
+    }
+
+    fn from_certs(
+        origin: TrustSource,
+        certs: Vec<CertificateDer<'static>>,
+        mut errors: Vec<LoadError>,
+    ) -> TrustMaterial {
+        let mozilla = mozilla_store();
+        let mut roots = Vec::new();
+        let mut store = RootCertStore::empty();
+        let file = match &origin {
+            TrustSource::File { path } => Some(path.clone()),
+            _ => None,
+        };
+        for der in certs {
+            match RootCert::parse(der.as_ref(), &mozilla) {
+                Ok(root) => {
+                    if let Err(e) = store.add(der) {
+                        errors.push(LoadError {
+                            path: file.clone(),
+                            message: format!("{}: not usable as a trust anchor: {e}", root.subject),
+                        });
+                    }
+                    roots.push(root);
+                }
+                Err(e) => errors.push(LoadError {
+                    path: file.clone(),
+                    message: format!(
+                        "certificate with SHA-256 {} is not valid X.509: {e}",
+                        sha256_hex(der.as_ref())
+                    ),
+                }),
+            }
+        }
+        TrustMaterial {
+            source: origin.describe(),
+            origin,
+            roots,
+            errors,
+            store: Arc::new(store),
+            mozilla: Arc::new(mozilla),
+        }
     }
 
     pub fn failed(error: String) -> TrustMaterial {
         TrustMaterial {
             source: "none".into(),
+            origin: TrustSource::None,
             roots: Vec::new(),
-            errors: vec![error],
+            errors: vec![LoadError {
+                path: None,
+                message: error,
+            }],
             store: Arc::new(RootCertStore::empty()),
-            mozilla: Arc::new(RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            }),
+            mozilla: Arc::new(mozilla_store()),
         }
+    }
+
+    /// Store roots whose subject is exactly this DER Name.
+    pub fn roots_named(&self, subject_raw: &[u8]) -> Vec<&RootCert> {
+        self.roots
+            .iter()
+            .filter(|r| r.subject_raw == subject_raw)
+            .collect()
+    }
+}
+
+/// What rustls-native-certs reads here, mirroring its own precedence.
+fn native_source() -> TrustSource {
+    let file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
+        .map(|d| {
+            std::env::split_paths(&d)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if file.is_some() || !dirs.is_empty() {
+        return TrustSource::Env {
+            ssl_cert_file: file,
+            ssl_cert_dir: dirs,
+        };
+    }
+    let probe = openssl_probe::probe();
+    TrustSource::System {
+        file: probe.cert_file,
+        dirs: probe.cert_dir,
+    }
+}
+
+fn attribute_pem_errors(paths: &[PathBuf]) -> Vec<LoadError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(p) {
+                files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_file()));
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        for e in rustls_native_certs::load_certs_from_paths(Some(&f), None).errors {
+            if !matches!(e.kind, rustls_native_certs::ErrorKind::Io { .. }) {
+                out.push(LoadError {
+                    path: Some(f.clone()),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mozilla_names_parse() {
+        let m = mozilla_store();
+        let names: Vec<String> = m.roots.iter().filter_map(anchor_common_name).collect();
+        assert!(names.iter().any(|n| n == "ISRG Root X1"), "{names:?}");
+        assert!(names.len() > 100);
     }
 }
