@@ -296,13 +296,15 @@ async fn run(ctx: &Ctx) -> Outcome {
         Sensitivity::Public,
     );
 
-    let anchor = find_anchor(&a.chain, &infos, &trust.roots);
+    let search = find_anchor(&a.chain, &infos, &trust.roots);
+    let anchor = search.anchor;
     let chain_findings = judge_chain(
         ChainInput {
             host: &host,
             chain: &a.chain,
             infos: &infos,
             anchor,
+            near: search.near.as_ref(),
             trust: &trust,
             expected: &plan.expected_roots,
             ca: &plan.ca.display,
@@ -393,6 +395,7 @@ struct ChainInput<'a> {
     chain: &'a [CertificateDer<'static>],
     infos: &'a [CertInfo],
     anchor: Option<&'a RootCert>,
+    near: Option<&'a (&'a RootCert, rustls::Error)>,
     trust: &'a TrustMaterial,
     expected: &'a [ExpectedRoot],
     ca: &'a str,
@@ -521,6 +524,17 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
                         Sensitivity::Public,
                     ),
                 );
+            }
+        }
+        None if c.near.is_some() => {
+            if let Some((root, e)) = c.near {
+                fs.push(finding(
+                    "tls.acme.chain-rejected",
+                    format!(
+                        "the chain for {host} leads to {} (SHA-256 {}) but is rejected: {e}",
+                        root.subject, root.sha256
+                    ),
+                ));
             }
         }
         None => {

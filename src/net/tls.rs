@@ -426,15 +426,30 @@ fn version_name(v: rustls::ProtocolVersion) -> String {
     }
 }
 
-/// The root in `roots` that the served chain builds to, ignoring validity periods and the
-/// server name (those are judged separately), or `None`.
+/// Which root a served chain leads to.
+#[derive(Debug, Default)]
+pub struct AnchorSearch<'a> {
+    /// The root the chain verifies to (validity periods and the server name aside: those are
+    /// judged separately).
+    pub anchor: Option<&'a RootCert>,
+    /// A root the chain names as issuer but does not verify to, and why (bad signature, wrong
+    /// key usage, ...).
+    pub near: Option<(&'a RootCert, rustls::Error)>,
+}
+
+/// Tries each root whose subject is an issuer in the served chain, on its own.
 pub fn find_anchor<'a>(
     chain: &[CertificateDer<'static>],
     infos: &[CertInfo],
     roots: &'a [RootCert],
-) -> Option<&'a RootCert> {
-    let leaf = chain.first()?;
-    let parsed = rustls::server::ParsedCertificate::try_from(leaf).ok()?;
+) -> AnchorSearch<'a> {
+    let mut out = AnchorSearch::default();
+    let Some(leaf) = chain.first() else {
+        return out;
+    };
+    let Ok(parsed) = rustls::server::ParsedCertificate::try_from(leaf) else {
+        return out;
+    };
     // A moment inside every served certificate's validity window, so that an expired leaf or
     // intermediate does not hide which root the chain leads to.
     let lo = infos.iter().map(|c| c.not_before_unix).max().unwrap_or(0);
@@ -442,25 +457,41 @@ pub fn find_anchor<'a>(
     let at = if lo <= hi {
         lo.max(0) as u64 + ((hi - lo) as u64) / 2
     } else {
-        infos.first().map(|c| c.not_before_unix.max(0) as u64 + 1).unwrap_or(0)
+        infos
+            .first()
+            .map(|c| c.not_before_unix.max(0) as u64 + 1)
+            .unwrap_or(0)
     };
     let at = UnixTime::since_unix_epoch(Duration::from_secs(at));
     let algs = provider().signature_verification_algorithms.all;
-    roots
+    for r in roots
         .iter()
         .filter(|r| infos.iter().any(|c| c.issuer_raw == r.subject_raw))
-        .find(|r| {
-            let mut one = RootCertStore::empty();
-            one.add(CertificateDer::from(r.der.clone())).is_ok()
-                && rustls::client::verify_server_cert_signed_by_trust_anchor(
-                    &parsed,
-                    &one,
-                    &chain[1..],
-                    at,
-                    algs,
-                )
-                .is_ok()
-        })
+    {
+        let mut one = RootCertStore::empty();
+        if one.add(CertificateDer::from(r.der.clone())).is_err() {
+            continue;
+        }
+        match rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &parsed,
+            &one,
+            &chain[1..],
+            at,
+            algs,
+        ) {
+            Ok(()) => {
+                out.anchor = Some(r);
+                return out;
+            }
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {}
+            Err(e) => {
+                if out.near.is_none() {
+                    out.near = Some((r, e));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether the leaf is valid for `host` (names only).

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod pki;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,181 @@
+//! TLS servers on 127.0.0.1 random ports: well-behaved rustls servers with chosen chains and
+//! versions, and misbehaving peers (legacy TLS 1.0, resets, silence, alerts).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How the fixture answers each connection.
+pub enum Behaviour {
+    /// A rustls server sending `chain` (leaf first) with these protocol versions.
+    Tls {
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    },
+    /// Answers any ClientHello with a hand-built TLS 1.0 ServerHello.
+    LegacyHello,
+    /// Resets a modern ClientHello but answers a TLS 1.0 one with a TLS 1.0 ServerHello, like
+    /// a version-intolerant old server.
+    IntolerantLegacy,
+    /// Resets the connection (SO_LINGER 0) once the ClientHello arrives.
+    Reset,
+    /// Accepts and never says anything.
+    Silent,
+    /// Answers any ClientHello with a fatal handshake_failure alert.
+    HandshakeFailureAlert,
+}
+
+pub fn tls(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Behaviour {
+    Behaviour::Tls {
+        chain,
+        key,
+        versions: vec![&rustls::version::TLS13, &rustls::version::TLS12],
+    }
+}
+
+/// A running TLS fixture; it stops when dropped.
+pub struct TlsFixture {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TlsFixture {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A TLS 1.0 ServerHello (cipher TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA) and ServerHelloDone.
+fn legacy_server_hello() -> Vec<u8> {
+    let mut body = vec![0x03, 0x01];
+    body.extend([0x11; 32]);
+    body.push(0x00);
+    body.extend([0xc0, 0x13, 0x00]);
+    let mut hs = vec![0x02, 0x00, 0x00, body.len() as u8];
+    hs.extend(body);
+    hs.extend([0x0e, 0x00, 0x00, 0x00]);
+    let mut rec = vec![0x16, 0x03, 0x01, 0x00, hs.len() as u8];
+    rec.extend(hs);
+    rec
+}
+
+async fn read_hello(s: &mut TcpStream) -> Vec<u8> {
+    let mut buf = vec![0u8; 16 * 1024];
+    match tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await {
+        Ok(Ok(n)) => buf.truncate(n),
+        _ => buf.clear(),
+    }
+    buf
+}
+
+fn reset(s: TcpStream) {
+    let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+    drop(s);
+}
+
+/// The client_version in a ClientHello record, parsed with tls-parser.
+fn client_version(hello: &[u8]) -> Option<u16> {
+    let (_, rec) = tls_parser::parse_tls_plaintext(hello).ok()?;
+    rec.msg.iter().find_map(|m| match m {
+        tls_parser::TlsMessage::Handshake(tls_parser::TlsMessageHandshake::ClientHello(ch)) => {
+            Some(ch.version.0)
+        }
+        _ => None,
+    })
+}
+
+async fn serve_one(mut s: TcpStream, b: Arc<Behaviour>, acceptor: Option<tokio_rustls::TlsAcceptor>) {
+    match &*b {
+        Behaviour::Tls { .. } => {
+            if let Some(a) = acceptor {
+                if let Ok(Ok(mut tls)) =
+                    tokio::time::timeout(Duration::from_secs(10), a.accept(s)).await
+                {
+                    // Hold the session until the client goes away.
+                    let mut buf = [0u8; 1024];
+                    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf)).await;
+                }
+            }
+        }
+        Behaviour::LegacyHello => {
+            if !read_hello(&mut s).await.is_empty() {
+                let _ = s.write_all(&legacy_server_hello()).await;
+                let mut buf = [0u8; 1024];
+                let _ = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await;
+            }
+        }
+        Behaviour::IntolerantLegacy => {
+            let hello = read_hello(&mut s).await;
+            if client_version(&hello) == Some(0x0301) {
+                let _ = s.write_all(&legacy_server_hello()).await;
+                let mut buf = [0u8; 1024];
+                let _ = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await;
+            } else {
+                reset(s);
+            }
+        }
+        Behaviour::Reset => {
+            let _ = read_hello(&mut s).await;
+            reset(s);
+        }
+        Behaviour::Silent => {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        Behaviour::HandshakeFailureAlert => {
+            if !read_hello(&mut s).await.is_empty() {
+                let _ = s.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]).await;
+                let _ = s.shutdown().await;
+            }
+        }
+    }
+}
+
+impl TlsFixture {
+    pub async fn start(b: Behaviour) -> TlsFixture {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let acceptor = match &b {
+            Behaviour::Tls {
+                chain,
+                key,
+                versions,
+            } => {
+                let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_protocol_versions(versions)
+                .expect("versions")
+                .with_no_client_auth()
+                .with_single_cert(chain.clone(), key.clone_key())
+                .expect("server cert");
+                cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+            }
+            _ => None,
+        };
+        let b = Arc::new(b);
+        let task = tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                tokio::spawn(serve_one(s, b.clone(), acceptor.clone()));
+            }
+        });
+        TlsFixture { addr, task }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+}

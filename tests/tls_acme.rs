@@ -1,0 +1,337 @@
+//! tls.acme against DNS + TLS fixtures on loopback: each finding fires, and a healthy
+//! Let's Encrypt-like chain stays quiet.
+
+mod support;
+
+use std::path::PathBuf;
+
+use rcgen::ExtendedKeyUsagePurpose;
+use rustls::pki_types::CertificateDer;
+use support::dns::{addrs, DnsFixture};
+use support::pki::{days, write_pem, Ca};
+use support::tls::{tls, Behaviour, TlsFixture};
+use support::{doctor, Run};
+
+/// A Let's Encrypt-like hierarchy: root, intermediate, leaf for acme.test.
+struct Pki {
+    root: Ca,
+    int: Ca,
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let root = Ca::valid_root("Test Security Research Group", "Test Root X1");
+        let int = root.intermediate("Test Encrypt", "T1", days(-100), days(900));
+        Pki {
+            root,
+            int,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn file(&self, name: &str, pems: &[&str]) -> PathBuf {
+        write_pem(self.dir.path(), name, pems)
+    }
+
+    /// Leaf + intermediate, as a correctly configured server sends them.
+    fn chain(&self, leaf: &support::pki::Leaf) -> Vec<CertificateDer<'static>> {
+        vec![leaf.der.clone(), self.int.der.clone()]
+    }
+}
+
+/// Runs `--only tls.acme` against a fixture serving on a random port as acme.test.
+async fn run(
+    fixture: &TlsFixture,
+    trust_store: &PathBuf,
+    ca_root: &PathBuf,
+    env: &[(&str, &str)],
+    timeout: &str,
+) -> Run {
+    let dns = DnsFixture::start(&[("acme.test", addrs(&["127.0.0.1"]))]).await;
+    let ca = format!("https://acme.test:{}/directory", fixture.port());
+    let resolver = dns.addr.to_string();
+    doctor(
+        &[
+            "--ca",
+            &ca,
+            "--resolver",
+            &resolver,
+            "--trust-store",
+            trust_store.to_str().unwrap(),
+            "--ca-root",
+            ca_root.to_str().unwrap(),
+            "--only",
+            "tls.acme",
+            "--format",
+            "json",
+            "--timeout",
+            timeout,
+        ],
+        env,
+    )
+    .await
+}
+
+async fn serve(pki: &Pki, leaf: support::pki::Leaf) -> TlsFixture {
+    TlsFixture::start(tls(pki.chain(&leaf), leaf.key)).await
+}
+
+fn summary(run: &Run, code: &str) -> String {
+    run.finding(code)["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn no_warn_or_fail(run: &Run) {
+    for c in run.json()["checks"].as_array().unwrap() {
+        for f in c["findings"].as_array().cloned().unwrap_or_default() {
+            assert_eq!(f["severity"], "info", "unexpected finding: {f}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthy_chain_is_quiet() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let leaf_sha = acme_doctor::net::tls::sha256_hex(leaf.der.as_ref());
+    let fx = serve(&pki, leaf).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    assert_eq!(run.status("tls.acme"), "pass", "{}", run.stdout);
+    no_warn_or_fail(&run);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let facts = &run.check("tls.acme")["facts"];
+    assert_eq!(facts["version"], "TLSv1.3");
+    assert_eq!(facts["alpn"], "h2");
+    assert_eq!(facts["tls12"], true);
+    assert_eq!(facts["verified_store"], true);
+    assert_eq!(facts["verified_mozilla"], false);
+    assert_eq!(facts["chain"].as_array().unwrap().len(), 2);
+    assert_eq!(facts["chain"][0]["sha256"], leaf_sha.as_str());
+    assert!(facts["chain"][1]["subject"].as_str().unwrap().contains("CN=T1"));
+    assert_eq!(facts["anchor"]["expected"], true);
+    assert_eq!(
+        facts["anchor"]["sha256"],
+        acme_doctor::net::tls::sha256_hex(pki.root.der.as_ref()).as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interception_root_in_store_but_not_expected() {
+    let pki = Pki::new();
+    let corp = Ca::valid_root("Example Corp", "Example Corp TLS Inspection CA");
+    let leaf = corp.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone()], leaf.key)).await;
+    let store = pki.file("store.pem", &[&pki.root.pem, &corp.pem]);
+    let expected = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &store, &expected, &[], "3").await;
+    let s = summary(&run, "tls.acme.intercepted");
+    assert!(s.contains("Example Corp TLS Inspection CA"), "{s}");
+    assert!(
+        s.contains(&acme_doctor::net::tls::sha256_hex(corp.der.as_ref())),
+        "{s}"
+    );
+    assert!(s.contains("not in Mozilla's root list"), "{s}");
+    assert_eq!(run.code, 1);
+    // The handshake itself worked, so the facts are there for later checks.
+    assert_eq!(run.check("tls.acme")["facts"]["anchor"]["expected"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_leaf() {
+    let pki = Pki::new();
+    let leaf = pki.int.leaf(&["acme.test"], days(-100), days(-2));
+    let fx = serve(&pki, leaf).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.expired");
+    assert!(s.contains("clock says"), "{s}");
+    assert!(!run.has("tls.acme.intercepted"));
+    assert!(!run.has("tls.acme.unknown-issuer"));
+    assert_eq!(run.code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_yet_valid_leaf() {
+    let pki = Pki::new();
+    let leaf = pki.int.leaf(&["acme.test"], days(3), days(90));
+    let fx = serve(&pki, leaf).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    assert!(summary(&run, "tls.acme.not-yet-valid").contains("valid only from"));
+    assert!(!run.has("tls.acme.expired"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_name() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["portal.example"]);
+    let fx = serve(&pki, leaf).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.name-mismatch");
+    assert!(s.contains("portal.example") && s.contains("acme.test"), "{s}");
+    assert!(!run.has("tls.acme.unknown-issuer"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_issuer() {
+    let pki = Pki::new();
+    let other = Ca::valid_root("Nobody", "Unknown Root");
+    let other_int = other.intermediate("Nobody", "Unknown Intermediate", days(-10), days(300));
+    let leaf = other_int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone(), other_int.der.clone()], leaf.key)).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.unknown-issuer");
+    assert!(s.contains("Unknown Root"), "{s}");
+    assert!(!run.has("tls.acme.incomplete-chain"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_intermediate() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone()], leaf.key)).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.incomplete-chain");
+    assert!(s.contains("CN=T1"), "{s}");
+    assert!(!run.has("tls.acme.unknown-issuer"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chain_through_expired_root() {
+    let pki = Pki::new();
+    let old = Ca::root("Digital Signature Test Co.", "DST Test Root X3", days(-4000), days(-30));
+    let int = old.intermediate("Test Encrypt", "R3", days(-60), days(300));
+    let leaf = int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone(), int.der.clone()], leaf.key)).await;
+    let root = pki.file("old.pem", &[&old.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.expired-root");
+    assert!(s.contains("DST Test Root X3"), "{s}");
+    assert!(!run.has("tls.acme.expired"), "{:?}", run.codes());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_auth_only_leaf_is_rejected() {
+    let pki = Pki::new();
+    let leaf = pki.int.leaf_with(
+        &["acme.test"],
+        days(-1),
+        days(30),
+        ExtendedKeyUsagePurpose::ClientAuth,
+    );
+    let fx = serve(&pki, leaf).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.chain-rejected");
+    assert!(s.contains("Test Root X1"), "{s}");
+    assert!(!run.has("tls.acme.unknown-issuer"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls12_only_server_is_fine() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(Behaviour::Tls {
+        chain: pki.chain(&leaf),
+        key: leaf.key,
+        versions: vec![&rustls::version::TLS12],
+    })
+    .await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    no_warn_or_fail(&run);
+    assert_eq!(run.check("tls.acme")["facts"]["version"], "TLSv1.2");
+    assert_eq!(run.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls13_only_path_warns_no_tls12() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(Behaviour::Tls {
+        chain: pki.chain(&leaf),
+        key: leaf.key,
+        versions: vec![&rustls::version::TLS13],
+    })
+    .await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    assert_eq!(run.finding("tls.acme.no-tls12")["severity"], "warn");
+    assert_eq!(run.status("tls.acme"), "warn");
+    assert_eq!(run.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_server_answering_tls10() {
+    let pki = Pki::new();
+    let fx = TlsFixture::start(Behaviour::LegacyHello).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.legacy-only");
+    assert!(s.contains("TLS 1.0"), "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn version_intolerant_legacy_server_found_by_probe() {
+    let pki = Pki::new();
+    let fx = TlsFixture::start(Behaviour::IntolerantLegacy).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.legacy-only");
+    assert!(s.contains("reset") && s.contains("ServerHello with TLS 1.0"), "{s}");
+    assert!(!run.has("tls.acme.reset"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reset_on_client_hello() {
+    let pki = Pki::new();
+    let fx = TlsFixture::start(Behaviour::Reset).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.reset");
+    assert!(s.contains("TCP RST"), "{s}");
+    assert!(!run.has("tls.acme.legacy-only"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silent_server_times_out_quickly() {
+    let pki = Pki::new();
+    let fx = TlsFixture::start(Behaviour::Silent).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "1").await;
+    assert!(summary(&run, "tls.acme.timeout").contains("did not complete"));
+    assert!(run.elapsed.as_secs_f64() < 3.5, "took {:?}", run.elapsed);
+    assert_eq!(run.code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handshake_failure_alert() {
+    let pki = Pki::new();
+    let fx = TlsFixture::start(Behaviour::HandshakeFailureAlert).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.handshake-failed");
+    assert!(s.contains("HandshakeFailure"), "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxy_that_refuses_gives_proxy_tunnel() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = serve(&pki, leaf).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://user:hunter2@{}", closed.local_addr().unwrap());
+    drop(closed);
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[("HTTPS_PROXY", &proxy)], "2").await;
+    let s = summary(&run, "tls.acme.proxy-tunnel");
+    assert!(s.contains("refused"), "{s}");
+    assert!(!run.stdout.contains("hunter2"));
+}
