@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rcgen::ExtendedKeyUsagePurpose;
 use rustls::pki_types::CertificateDer;
@@ -43,8 +43,8 @@ impl Pki {
 /// Runs `--only tls.acme` against a fixture serving on a random port as acme.test.
 async fn run(
     fixture: &TlsFixture,
-    trust_store: &PathBuf,
-    ca_root: &PathBuf,
+    trust_store: &Path,
+    ca_root: &Path,
     env: &[(&str, &str)],
     timeout: &str,
 ) -> Run {
@@ -111,7 +111,10 @@ async fn healthy_chain_is_quiet() {
     assert_eq!(facts["verified_mozilla"], false);
     assert_eq!(facts["chain"].as_array().unwrap().len(), 2);
     assert_eq!(facts["chain"][0]["sha256"], leaf_sha.as_str());
-    assert!(facts["chain"][1]["subject"].as_str().unwrap().contains("CN=T1"));
+    assert!(facts["chain"][1]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("CN=T1"));
     assert_eq!(facts["anchor"]["expected"], true);
     assert_eq!(
         facts["anchor"]["sha256"],
@@ -173,7 +176,10 @@ async fn wrong_name() {
     let root = pki.file("root.pem", &[&pki.root.pem]);
     let run = run(&fx, &root, &root, &[], "3").await;
     let s = summary(&run, "tls.acme.name-mismatch");
-    assert!(s.contains("portal.example") && s.contains("acme.test"), "{s}");
+    assert!(
+        s.contains("portal.example") && s.contains("acme.test"),
+        "{s}"
+    );
     assert!(!run.has("tls.acme.unknown-issuer"));
 }
 
@@ -206,7 +212,12 @@ async fn missing_intermediate() {
 #[tokio::test(flavor = "multi_thread")]
 async fn chain_through_expired_root() {
     let pki = Pki::new();
-    let old = Ca::root("Digital Signature Test Co.", "DST Test Root X3", days(-4000), days(-30));
+    let old = Ca::root(
+        "Digital Signature Test Co.",
+        "DST Test Root X3",
+        days(-4000),
+        days(-30),
+    );
     let int = old.intermediate("Test Encrypt", "R3", days(-60), days(300));
     let leaf = int.valid_leaf(&["acme.test"]);
     let fx = TlsFixture::start(tls(vec![leaf.der.clone(), int.der.clone()], leaf.key)).await;
@@ -285,7 +296,10 @@ async fn version_intolerant_legacy_server_found_by_probe() {
     let root = pki.file("root.pem", &[&pki.root.pem]);
     let run = run(&fx, &root, &root, &[], "3").await;
     let s = summary(&run, "tls.acme.legacy-only");
-    assert!(s.contains("reset") && s.contains("ServerHello with TLS 1.0"), "{s}");
+    assert!(
+        s.contains("reset") && s.contains("ServerHello with TLS 1.0"),
+        "{s}"
+    );
     assert!(!run.has("tls.acme.reset"));
 }
 

@@ -47,10 +47,16 @@ impl Check for TcpAcme {
                 }
             }
             if reachable.is_empty() && proxy.is_none() {
-                return Outcome::new(format!("no address of {} accepted TCP on port {port}", dns.host));
+                return Outcome::new(format!(
+                    "no address of {} accepted TCP on port {port}",
+                    dns.host
+                ));
             }
-            Outcome::new(format!("{} address(es) reachable on port {port}", reachable.len()))
-                .with_facts(TcpAcmeFacts { reachable, proxy })
+            Outcome::new(format!(
+                "{} address(es) reachable on port {port}",
+                reachable.len()
+            ))
+            .with_facts(TcpAcmeFacts { reachable, proxy })
         })
     }
 }

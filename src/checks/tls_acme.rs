@@ -107,7 +107,12 @@ impl Route {
         match self {
             Route::Proxy(p) => proxy::connect(p, host, port, deadline)
                 .await
-                .map(|(t, _)| (Box::new(t) as Box<dyn Stream>, format!("proxy {}", p.display())))
+                .map(|(t, _)| {
+                    (
+                        Box::new(t) as Box<dyn Stream>,
+                        format!("proxy {}", p.display()),
+                    )
+                })
                 .map_err(OpenError::Proxy),
             Route::Direct(addrs) => {
                 let start = Instant::now();

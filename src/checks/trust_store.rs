@@ -51,9 +51,11 @@ impl Check for TrustStore {
             let trust = ctx.trust().await;
             let expected = ctx.plan.expected_roots.clone();
             // Reading a few certificate bundles is blocking file I/O.
-            tokio::task::spawn_blocking(move || judge(&trust, &expected, &|k| std::env::var(k).ok()))
-                .await
-                .unwrap_or_else(|e| Outcome::new(format!("could not inspect certifi: {e}")))
+            tokio::task::spawn_blocking(move || {
+                judge(&trust, &expected, &|k| std::env::var(k).ok())
+            })
+            .await
+            .unwrap_or_else(|e| Outcome::new(format!("could not inspect certifi: {e}")))
         })
     }
 }
@@ -299,7 +301,12 @@ fn install_command() -> String {
     let ids: String = text
         .lines()
         .filter(|l| l.starts_with("ID=") || l.starts_with("ID_LIKE="))
-        .map(|l| l.split_once('=').map(|x| x.1).unwrap_or("").trim_matches('"'))
+        .map(|l| {
+            l.split_once('=')
+                .map(|x| x.1)
+                .unwrap_or("")
+                .trim_matches('"')
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let has = |w: &str| ids.split_whitespace().any(|i| i == w);

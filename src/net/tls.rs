@@ -118,7 +118,10 @@ fn ip_string(b: &[u8]) -> String {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| format!("@{unix}"))
 }
 
@@ -293,9 +296,9 @@ fn classify(e: &io::Error) -> TlsError {
     // inside; take the typed error back out.
     if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return match r {
-            rustls::Error::PeerIncompatible(rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13) => {
-                TlsError::LegacyVersion
-            }
+            rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
+            ) => TlsError::LegacyVersion,
             rustls::Error::PeerIncompatible(p) => TlsError::Incompatible {
                 message: format!("{p:?}"),
             },
@@ -506,13 +509,20 @@ pub fn name_matches(leaf: &CertificateDer<'_>, host: &str) -> Result<(), String>
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LegacyReply {
     /// A ServerHello with this version (0x0301 = TLS 1.0, 0x0302 = TLS 1.1, ...).
-    ServerHello { version: u16 },
-    Alert { level: u8, description: u8 },
+    ServerHello {
+        version: u16,
+    },
+    Alert {
+        level: u8,
+        description: u8,
+    },
     Closed,
     Reset,
     Timeout,
     /// Something that is not a TLS record (first bytes, hex).
-    NotTls { head: String },
+    NotTls {
+        head: String,
+    },
 }
 
 impl LegacyReply {
@@ -565,7 +575,7 @@ pub fn legacy_client_hello(host: &str) -> Vec<u8> {
 
     let mut body = vec![0x03, 0x01];
     // The random need not be random: nothing is ever encrypted on this connection.
-    body.extend(std::iter::repeat_n(0x5a, 32));
+    body.extend([0x5a; 32]);
     body.push(0x00); // no session id
     let ciphers: [u16; 6] = [0xc013, 0xc014, 0x002f, 0x0035, 0x000a, 0x00ff];
     body.extend(u16be(ciphers.len() * 2));
@@ -662,9 +672,7 @@ mod tests {
         assert!(rest.is_empty());
         assert_eq!(rec.hdr.version.0, 0x0301);
         match &rec.msg[0] {
-            tls_parser::TlsMessage::Handshake(tls_parser::TlsMessageHandshake::ClientHello(
-                ch,
-            )) => {
+            tls_parser::TlsMessage::Handshake(tls_parser::TlsMessageHandshake::ClientHello(ch)) => {
                 assert_eq!(ch.version.0, 0x0301);
                 assert_eq!(ch.ciphers.len(), 6);
                 let ext = ch.ext.unwrap();

@@ -104,7 +104,10 @@ pub enum TrustSource {
         ssl_cert_dir: Vec<PathBuf>,
     },
     /// rustls-native-certs' platform default (openssl-probe locations on Linux).
-    System { file: Option<PathBuf>, dirs: Vec<PathBuf> },
+    System {
+        file: Option<PathBuf>,
+        dirs: Vec<PathBuf>,
+    },
     /// Nothing could be loaded at all.
     None,
 }
@@ -213,9 +216,13 @@ impl TrustMaterial {
             match &e.kind {
                 rustls_native_certs::ErrorKind::Io { path, .. } => errors.push(LoadError {
                     path: Some(path.clone()),
-                    message: format!("{}: {}", e.context, std::error::Error::source(e)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default()),
+                    message: format!(
+                        "{}: {}",
+                        e.context,
+                        std::error::Error::source(e)
+                            .map(|s| s.to_string())
+                            .unwrap_or_default()
+                    ),
                 }),
                 _ => match &origin {
                     // One file: the error is about it.

@@ -28,7 +28,13 @@ pub struct Leaf {
     pub key: PrivateKeyDer<'static>,
 }
 
-fn ca_params(org: &str, cn: &str, from: OffsetDateTime, to: OffsetDateTime, root: bool) -> CertificateParams {
+fn ca_params(
+    org: &str,
+    cn: &str,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    root: bool,
+) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
     p.distinguished_name.push(DnType::CountryName, "US");
     p.distinguished_name.push(DnType::OrganizationName, org);
@@ -67,7 +73,13 @@ impl Ca {
         Ca::root(org, cn, days(-365), days(3650))
     }
 
-    pub fn intermediate(&self, org: &str, cn: &str, from: OffsetDateTime, to: OffsetDateTime) -> Ca {
+    pub fn intermediate(
+        &self,
+        org: &str,
+        cn: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Ca {
         let params = ca_params(org, cn, from, to, false);
         let key = KeyPair::generate().expect("key");
         let cert = params
@@ -124,12 +136,18 @@ pub fn write_pem(dir: &Path, name: &str, pems: &[&str]) -> PathBuf {
 
 /// The real ISRG Root X1 PEM (tests/data).
 pub fn isrg_root_x1_pem() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/isrg-root-x1.pem"))
-        .expect("tests/data/isrg-root-x1.pem")
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/isrg-root-x1.pem"
+    ))
+    .expect("tests/data/isrg-root-x1.pem")
 }
 
 /// The real, expired DST Root CA X3 PEM (tests/data).
 pub fn dst_root_ca_x3_pem() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dst-root-ca-x3.pem"))
-        .expect("tests/data/dst-root-ca-x3.pem")
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/dst-root-ca-x3.pem"
+    ))
+    .expect("tests/data/dst-root-ca-x3.pem")
 }

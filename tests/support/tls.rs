@@ -30,10 +30,7 @@ pub enum Behaviour {
     HandshakeFailureAlert,
 }
 
-pub fn tls(
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-) -> Behaviour {
+pub fn tls(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Behaviour {
     Behaviour::Tls {
         chain,
         key,
@@ -92,7 +89,11 @@ fn client_version(hello: &[u8]) -> Option<u16> {
     })
 }
 
-async fn serve_one(mut s: TcpStream, b: Arc<Behaviour>, acceptor: Option<tokio_rustls::TlsAcceptor>) {
+async fn serve_one(
+    mut s: TcpStream,
+    b: Arc<Behaviour>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) {
     match &*b {
         Behaviour::Tls { .. } => {
             if let Some(a) = acceptor {
@@ -136,7 +137,9 @@ async fn serve_one(mut s: TcpStream, b: Arc<Behaviour>, acceptor: Option<tokio_r
         }
         Behaviour::HandshakeFailureAlert => {
             if !read_hello(&mut s).await.is_empty() {
-                let _ = s.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]).await;
+                let _ = s
+                    .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+                    .await;
                 let _ = s.shutdown().await;
             }
         }
