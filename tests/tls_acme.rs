@@ -48,7 +48,7 @@ async fn run(
     env: &[(&str, &str)],
     timeout: &str,
 ) -> Run {
-    let dns = DnsFixture::start(&[("acme.test", addrs(&["127.0.0.1"]))]).await;
+    let dns = dns_fixture().await;
     let ca = format!("https://acme.test:{}/directory", fixture.port());
     let resolver = dns.addr.to_string();
     doctor(
@@ -71,6 +71,21 @@ async fn run(
         env,
     )
     .await
+}
+
+/// The DNS fixture binds a random UDP port and then TCP on the same number, which fails now and
+/// then when another test's TLS fixture holds that TCP port; retry instead of flaking.
+async fn dns_fixture() -> DnsFixture {
+    for _ in 0..9 {
+        let start = tokio::spawn(async {
+            let names = [("acme.test", addrs(&["127.0.0.1"]))];
+            DnsFixture::start(&names).await
+        });
+        if let Ok(dns) = start.await {
+            return dns;
+        }
+    }
+    DnsFixture::start(&[("acme.test", addrs(&["127.0.0.1"]))]).await
 }
 
 async fn serve(pki: &Pki, leaf: support::pki::Leaf) -> TlsFixture {
@@ -328,11 +343,24 @@ async fn silent_server_times_out_quickly() {
 #[tokio::test(flavor = "multi_thread")]
 async fn handshake_failure_alert() {
     let pki = Pki::new();
-    let fx = TlsFixture::start(Behaviour::HandshakeFailureAlert).await;
+    let fx = TlsFixture::start(Behaviour::Alert(40)).await;
     let root = pki.file("root.pem", &[&pki.root.pem]);
     let run = run(&fx, &root, &root, &[], "3").await;
     let s = summary(&run, "tls.acme.handshake-failed");
-    assert!(s.contains("HandshakeFailure"), "{s}");
+    assert!(
+        s.contains("HandshakeFailure") && s.contains("handshake_failure"),
+        "{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protocol_version_alert_is_legacy_only() {
+    let pki = Pki::new();
+    let fx = TlsFixture::start(Behaviour::Alert(70)).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.legacy-only");
+    assert!(s.contains("ProtocolVersion"), "{s}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -348,4 +376,68 @@ async fn proxy_that_refuses_gives_proxy_tunnel() {
     let s = summary(&run, "tls.acme.proxy-tunnel");
     assert!(s.contains("refused"), "{s}");
     assert!(!run.stdout.contains("hunter2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handshake_goes_through_the_https_proxy() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = serve(&pki, leaf).await;
+    let proxy = support::tls::ConnectProxy::start(fx.addr).await;
+    let url = format!("http://{}", proxy.addr);
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[("HTTPS_PROXY", &url)], "3").await;
+    no_warn_or_fail(&run);
+    let facts = &run.check("tls.acme")["facts"];
+    assert_eq!(facts["via"], format!("proxy {url}").as_str());
+    assert_eq!(facts["verified_store"], true);
+    let seen = proxy.seen.lock().unwrap().clone();
+    let connect = format!("CONNECT acme.test:{} HTTP/1.1", fx.port());
+    assert!(seen.iter().any(|l| *l == connect), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interception_without_installed_root_is_unknown_issuer_without_scts() {
+    let pki = Pki::new();
+    let corp = Ca::valid_root("Example Corp", "Example Corp TLS Inspection CA");
+    let leaf = corp.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone(), corp.der.clone()], leaf.key)).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let s = summary(&run, "tls.acme.unknown-issuer");
+    assert!(s.contains("Example Corp TLS Inspection CA"), "{s}");
+    assert!(s.contains("no embedded SCTs"), "{s}");
+    assert!(!run.has("tls.acme.incomplete-chain"));
+}
+
+/// The September 2021 situation: the server sends leaf, intermediate and the current root
+/// cross-signed by an old root that has since expired.
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_cross_sign_fails_only_without_the_current_root() {
+    let pki = Pki::new();
+    let old = Ca::root(
+        "Digital Signature Test Co.",
+        "DST Test Root X3",
+        days(-7000),
+        days(-40),
+    );
+    let cross = pki.root.cross_signed_by(&old);
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(
+        vec![leaf.der.clone(), pki.int.der.clone(), cross],
+        leaf.key,
+    ))
+    .await;
+    let both = pki.file("both.pem", &[&old.pem, &pki.root.pem]);
+    let current = pki.file("current.pem", &[&pki.root.pem]);
+    let run_both = run(&fx, &both, &current, &[], "3").await;
+    no_warn_or_fail(&run_both);
+    assert_eq!(
+        run_both.check("tls.acme")["facts"]["anchor"]["expected"],
+        true
+    );
+
+    let only_old = pki.file("old.pem", &[&old.pem]);
+    let run_old = run(&fx, &only_old, &only_old, &[], "3").await;
+    assert!(summary(&run_old, "tls.acme.expired-root").contains("DST Test Root X3"));
 }

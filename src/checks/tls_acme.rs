@@ -250,7 +250,17 @@ async fn run(ctx: &Ctx) -> Outcome {
     let neg = match &a.result {
         Ok(n) => n.clone(),
         Err(e) => {
-            let f = handshake_failure(e, &route, &host, port, &via, t).await;
+            let mut f = handshake_failure(e, &route, &host, port, &via, t).await;
+            if let Ok(Attempt { result: Ok(n), .. }) = &old.attempt {
+                let note = format!(
+                    "A TLS 1.2-only handshake did succeed ({} {}): something on the path breaks the TLS 1.3 ClientHello, and only clients limited to TLS 1.2 get through.",
+                    n.version, n.cipher
+                );
+                f.detail = Some(match f.detail.take() {
+                    Some(d) => format!("{d}\n{note}"),
+                    None => note,
+                });
+            }
             out.summary = f.summary.clone();
             out.finding(f);
             return out;
@@ -314,6 +324,7 @@ async fn run(ctx: &Ctx) -> Outcome {
             expected: &plan.expected_roots,
             ca: &plan.ca.display,
             store_verdict: &store_verdict,
+            mozilla_verdict: &mozilla_verdict,
             now,
         },
         &mut out,
@@ -405,6 +416,7 @@ struct ChainInput<'a> {
     expected: &'a [ExpectedRoot],
     ca: &'a str,
     store_verdict: &'a Result<(), rustls::Error>,
+    mozilla_verdict: &'a Result<(), rustls::Error>,
     now: i64,
 }
 
@@ -495,6 +507,11 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
                 ));
             }
             if !c.expected.is_empty() && !c.expected.iter().any(|e| matches(root, e)) {
+                let sct = if leaf_info.sct {
+                    ""
+                } else {
+                    " The certificate has no embedded SCTs, which the CA's real certificates always carry."
+                };
                 let where_ = if root.in_mozilla {
                     "It is a public root in Mozilla's list, but not this CA's: the name may be redirected to another server"
                         .to_string()
@@ -508,7 +525,7 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
                     finding(
                         "tls.acme.intercepted",
                         format!(
-                            "the certificate for {host} was issued by {} and chains to {} (SHA-256 {}), not to a root of {} (expected {}). {where_}",
+                            "the certificate for {host} was issued by {} and chains to {} (SHA-256 {}), not to a root of {} (expected {}). {where_}.{sct}",
                             leaf_info.issuer,
                             root.subject,
                             root.sha256,
@@ -557,19 +574,32 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
                     ),
                 ));
             } else {
+                let mozilla = if c.mozilla_verdict.is_ok() {
+                    "it does verify against Mozilla's roots, so this store lacks the CA's root (see trust.store)".to_string()
+                } else if c
+                    .trust
+                    .mozilla
+                    .roots
+                    .iter()
+                    .any(|m| m.subject.as_ref() == strip_seq(&top.issuer_raw))
+                {
+                    "Mozilla's list has a root of that name, but the chain does not verify against it".to_string()
+                } else {
+                    "Mozilla's list has no such root either".to_string()
+                };
+                let sct = if leaf_info.sct {
+                    ""
+                } else {
+                    "; the certificate has no embedded SCTs, which publicly trusted certificates always carry (a private CA, perhaps a TLS-inspection box whose root is not installed)"
+                };
                 fs.push(finding(
                     "tls.acme.unknown-issuer",
                     format!(
-                        "the chain for {host} ends at {} (issued by {}), which is not a root in {} ({} roots); Mozilla's roots: {}",
+                        "the chain for {host} ends at {} (issued by {}), which is not a root in {} ({} roots); {mozilla}{sct}",
                         top.subject,
                         top.issuer,
                         c.trust.source,
                         c.trust.roots.len(),
-                        if c.trust.mozilla.roots.iter().any(|m| m.subject.as_ref() == strip_seq(&top.issuer_raw)) {
-                            "a root with that name is there"
-                        } else {
-                            "not there either"
-                        }
                     ),
                 ));
             }

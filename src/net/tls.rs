@@ -440,7 +440,8 @@ pub struct AnchorSearch<'a> {
     pub near: Option<(&'a RootCert, rustls::Error)>,
 }
 
-/// Tries each root whose subject is an issuer in the served chain, on its own.
+/// Tries each root whose subject is an issuer in the served chain, on its own; an expired root
+/// is the anchor only when no current one works.
 pub fn find_anchor<'a>(
     chain: &[CertificateDer<'static>],
     infos: &[CertInfo],
@@ -467,10 +468,18 @@ pub fn find_anchor<'a>(
     };
     let at = UnixTime::since_unix_epoch(Duration::from_secs(at));
     let algs = provider().signature_verification_algorithms.all;
-    for r in roots
+    // Unexpired roots first: a chain that also reaches an expired root (a stale cross-sign to
+    // DST Root CA X3) is anchored at the current one, as modern verifiers see it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let mut candidates: Vec<&RootCert> = roots
         .iter()
         .filter(|r| infos.iter().any(|c| c.issuer_raw == r.subject_raw))
-    {
+        .collect();
+    candidates.sort_by_key(|r| r.expired_at(now));
+    for r in candidates {
         let mut one = RootCertStore::empty();
         if one.add(CertificateDer::from(r.der.clone())).is_err() {
             continue;
@@ -531,14 +540,31 @@ impl LegacyReply {
             LegacyReply::ServerHello { version } => {
                 format!("ServerHello with {}", wire_version(*version))
             }
-            LegacyReply::Alert { level, description } => {
-                format!("alert level {level}, description {description}")
-            }
+            LegacyReply::Alert { level, description } => format!(
+                "{} alert {} ({description})",
+                if *level == 2 { "fatal" } else { "warning" },
+                alert_name(*description)
+            ),
             LegacyReply::Closed => "connection closed without a reply".into(),
             LegacyReply::Reset => "connection reset (TCP RST)".into(),
             LegacyReply::Timeout => "no reply before the deadline".into(),
             LegacyReply::NotTls { head } => format!("a reply that is not TLS ({head})"),
         }
+    }
+}
+
+fn alert_name(d: u8) -> &'static str {
+    match d {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        40 => "handshake_failure",
+        47 => "illegal_parameter",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        112 => "unrecognized_name",
+        _ => "other",
     }
 }
 

@@ -93,6 +93,16 @@ impl Ca {
         }
     }
 
+    /// This CA's certificate (same subject and key) issued by `other`: a cross-sign, like
+    /// ISRG Root X1 signed by DST Root CA X3.
+    pub fn cross_signed_by(&self, other: &Ca) -> CertificateDer<'static> {
+        self.params
+            .signed_by(&self.key, &Issuer::from_params(&other.params, &other.key))
+            .expect("cross-sign")
+            .der()
+            .clone()
+    }
+
     pub fn leaf_with(
         &self,
         names: &[&str],

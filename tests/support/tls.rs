@@ -26,8 +26,8 @@ pub enum Behaviour {
     Reset,
     /// Accepts and never says anything.
     Silent,
-    /// Answers any ClientHello with a fatal handshake_failure alert.
-    HandshakeFailureAlert,
+    /// Answers any ClientHello with this fatal alert (40 handshake_failure, 70 protocol_version).
+    Alert(u8),
 }
 
 pub fn tls(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Behaviour {
@@ -135,10 +135,10 @@ async fn serve_one(
                 }
             }
         }
-        Behaviour::HandshakeFailureAlert => {
+        Behaviour::Alert(code) => {
             if !read_hello(&mut s).await.is_empty() {
                 let _ = s
-                    .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+                    .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, *code])
                     .await;
                 let _ = s.shutdown().await;
             }
@@ -180,5 +180,61 @@ impl TlsFixture {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+}
+
+/// An HTTP CONNECT proxy on loopback that tunnels every CONNECT to `target`, whatever host it
+/// names (as if it resolved the name itself), and records the request lines it saw.
+pub struct ConnectProxy {
+    pub addr: SocketAddr,
+    pub seen: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ConnectProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ConnectProxy {
+    pub async fn start(target: SocketAddr) -> ConnectProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                        match client.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    log.lock().unwrap().push(line);
+                    let Ok(mut upstream) = TcpStream::connect(target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    if client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await
+                        .is_ok()
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                    }
+                });
+            }
+        });
+        ConnectProxy { addr, seen, task }
     }
 }
