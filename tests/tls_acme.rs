@@ -393,7 +393,7 @@ async fn handshake_goes_through_the_https_proxy() {
     assert_eq!(facts["verified_store"], true);
     let seen = proxy.seen.lock().unwrap().clone();
     let connect = format!("CONNECT acme.test:{} HTTP/1.1", fx.port());
-    assert!(seen.iter().any(|l| *l == connect), "{seen:?}");
+    assert!(seen.contains(&connect), "{seen:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
