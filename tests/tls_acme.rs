@@ -215,13 +215,36 @@ async fn unknown_issuer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_intermediate() {
     let pki = Pki::new();
-    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let leaf = pki
+        .int
+        .leaf_with_ca_issuers(&["acme.test"], "http://t1.i.test.invalid/");
     let fx = TlsFixture::start(tls(vec![leaf.der.clone()], leaf.key)).await;
     let root = pki.file("root.pem", &[&pki.root.pem]);
     let run = run(&fx, &root, &root, &[], "3").await;
     let s = summary(&run, "tls.acme.incomplete-chain");
-    assert!(s.contains("CN=T1"), "{s}");
+    assert!(
+        s.contains("CN=T1") && s.contains("http://t1.i.test.invalid/"),
+        "{s}"
+    );
     assert!(!run.has("tls.acme.unknown-issuer"));
+    assert_eq!(
+        run.check("tls.acme")["facts"]["chain"][0]["ca_issuers"][0],
+        "http://t1.i.test.invalid/"
+    );
+}
+
+/// Pebble's API certificate is issued straight from its test root and names no caIssuers:
+/// without that root installed it is an unknown issuer, not a missing intermediate.
+#[tokio::test(flavor = "multi_thread")]
+async fn leaf_from_an_uninstalled_root_is_unknown_issuer() {
+    let pki = Pki::new();
+    let minica = Ca::valid_root("Pebble", "Pebble Minica Root");
+    let leaf = minica.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone()], leaf.key)).await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    assert!(summary(&run, "tls.acme.unknown-issuer").contains("Pebble Minica Root"));
+    assert!(!run.has("tls.acme.incomplete-chain"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

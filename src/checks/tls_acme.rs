@@ -84,7 +84,8 @@ enum Route {
 #[derive(Debug)]
 enum OpenError {
     Connect(ConnectError),
-    Proxy(ProxyError),
+    /// The CONNECT failure, the proxy (display form, no credentials) and the variable naming it.
+    Proxy(ProxyError, String, String),
 }
 
 impl Route {
@@ -113,7 +114,7 @@ impl Route {
                         format!("proxy {}", p.display()),
                     )
                 })
-                .map_err(OpenError::Proxy),
+                .map_err(|e| OpenError::Proxy(e, p.display(), p.var.clone())),
             Route::Direct(addrs) => {
                 let start = Instant::now();
                 let mut last = ConnectError::Unreachable {
@@ -203,21 +204,14 @@ async fn run(ctx: &Ctx) -> Outcome {
     }
 
     let a = match modern.attempt {
-        Err(OpenError::Proxy(e)) => {
-            let Route::Proxy(p) = &route else {
-                unreachable!("proxy errors only come from the proxy route")
-            };
-            out.summary = format!("CONNECT to {target} through {} failed: {e}", p.display());
+        Err(OpenError::Proxy(e, proxy, var)) => {
+            out.summary = format!("CONNECT to {target} through {proxy} failed: {e}");
             out.finding(
                 finding(
                     "tls.acme.proxy-tunnel",
-                    format!(
-                        "no tunnel to {target} through {} (from {}): {e}",
-                        p.display(),
-                        p.var
-                    ),
+                    format!("no tunnel to {target} through {proxy} (from {var}): {e}"),
                 )
-                .with("proxy", p.display(), Sensitivity::PrivateIp),
+                .with("proxy", proxy, Sensitivity::PrivateIp),
             );
             return out;
         }
@@ -242,10 +236,12 @@ async fn run(ctx: &Ctx) -> Outcome {
         Ok(a) => a,
     };
 
+    // Stops at the first certificate that is not X.509, so infos[i] is always chain[i] and a
+    // broken leaf leaves no infos at all.
     let infos: Vec<CertInfo> = a
         .chain
         .iter()
-        .filter_map(|c| CertInfo::parse(c.as_ref()).ok())
+        .map_while(|c| CertInfo::parse(c.as_ref()).ok())
         .collect();
     let neg = match &a.result {
         Ok(n) => n.clone(),
@@ -301,7 +297,7 @@ async fn run(ctx: &Ctx) -> Outcome {
     let store_verdict = verdict(store_label);
     let mozilla_verdict = verdict("mozilla");
     out.evidence(
-        format!("verification against {}", trust.source),
+        "verification against the trust store",
         verdict_text(&store_verdict),
         Sensitivity::Public,
     );
@@ -563,13 +559,21 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
             let sent: Vec<&[u8]> = c.infos.iter().map(|i| i.subject_raw.as_slice()).collect();
             let leaf_issuer_sent = sent.contains(&leaf_info.issuer_raw.as_slice());
             let leaf_issuer_root = !c.trust.roots_named(&leaf_info.issuer_raw).is_empty();
-            if !leaf_info.self_issued() && !leaf_issuer_sent && !leaf_issuer_root {
+            // A leaf that names where its issuer is published (AIA caIssuers) was issued by an
+            // intermediate; one without it may come straight from an unknown root (Pebble's
+            // test CA, interception boxes), which is an unknown issuer, not a missing link.
+            if !leaf_info.self_issued()
+                && !leaf_issuer_sent
+                && !leaf_issuer_root
+                && !leaf_info.ca_issuers.is_empty()
+            {
                 fs.push(finding(
                     "tls.acme.incomplete-chain",
                     format!(
-                        "{host} sent {} certificate(s) but not the issuer of its certificate ({}); that issuer is not a root in {} either, so clients that do not fetch missing intermediates fail",
+                        "{host} sent {} certificate(s) but not the intermediate that issued its certificate ({}, published at {}); that issuer is not a root in {} either, so clients that do not fetch missing intermediates fail",
                         c.infos.len(),
                         leaf_info.issuer,
+                        leaf_info.ca_issuers.join(", "),
                         c.trust.source
                     ),
                 ));

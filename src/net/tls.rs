@@ -53,6 +53,10 @@ pub struct CertInfo {
     /// DNS names and IP addresses in the subjectAltName.
     pub names: Vec<String>,
     pub is_ca: bool,
+    /// Where the issuer's certificate can be fetched (Authority Information Access,
+    /// caIssuers); public CAs put this in every certificate they issue from an intermediate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuers: Vec<String>,
     #[serde(skip)]
     pub subject_raw: Vec<u8>,
     #[serde(skip)]
@@ -64,6 +68,7 @@ impl CertInfo {
         let (_, c) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
         let mut names = Vec::new();
         let mut sct = false;
+        let mut ca_issuers = Vec::new();
         for ext in c.extensions() {
             match ext.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
@@ -76,6 +81,17 @@ impl CertInfo {
                     }
                 }
                 ParsedExtension::SCT(list) => sct = !list.is_empty(),
+                ParsedExtension::AuthorityInfoAccess(aia) => {
+                    for d in aia.iter() {
+                        if d.access_method
+                            == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS
+                        {
+                            if let GeneralName::URI(u) = d.access_location {
+                                ca_issuers.push(u.to_string());
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -93,6 +109,7 @@ impl CertInfo {
             sct,
             names,
             is_ca: c.is_ca(),
+            ca_issuers,
             subject_raw: c.subject().as_raw().to_vec(),
             issuer_raw: c.issuer().as_raw().to_vec(),
         })

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
@@ -110,21 +110,23 @@ impl Ca {
         to: OffsetDateTime,
         eku: ExtendedKeyUsagePurpose,
     ) -> Leaf {
-        let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-            .expect("leaf params");
-        p.distinguished_name.push(DnType::CommonName, names[0]);
-        p.not_before = from;
-        p.not_after = to;
-        p.extended_key_usages = vec![eku];
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let key = KeyPair::generate().expect("key");
-        let cert = p
-            .signed_by(&key, &Issuer::from_params(&self.params, &self.key))
-            .expect("leaf");
-        Leaf {
-            der: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        }
+        sign_leaf(leaf_params(names, from, to, eku), self)
+    }
+
+    /// A valid server certificate whose Authority Information Access names `url` as the place
+    /// its issuer's certificate is published (caIssuers), as public CAs issue them.
+    pub fn leaf_with_ca_issuers(&self, names: &[&str], url: &str) -> Leaf {
+        let mut p = leaf_params(
+            names,
+            days(-10),
+            days(80),
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        p.custom_extensions = vec![CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+            aia_ca_issuers(url),
+        )];
+        sign_leaf(p, self)
     }
 
     /// A server certificate for `names`, valid from `from` to `to`.
@@ -135,6 +137,48 @@ impl Ca {
     pub fn valid_leaf(&self, names: &[&str]) -> Leaf {
         self.leaf(names, days(-10), days(80))
     }
+}
+
+fn leaf_params(
+    names: &[&str],
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    eku: ExtendedKeyUsagePurpose,
+) -> CertificateParams {
+    let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .expect("leaf params");
+    p.distinguished_name.push(DnType::CommonName, names[0]);
+    p.not_before = from;
+    p.not_after = to;
+    p.extended_key_usages = vec![eku];
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p
+}
+
+fn sign_leaf(p: CertificateParams, ca: &Ca) -> Leaf {
+    let key = KeyPair::generate().expect("key");
+    let cert = p
+        .signed_by(&key, &Issuer::from_params(&ca.params, &ca.key))
+        .expect("leaf");
+    Leaf {
+        der: cert.der().clone(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    }
+}
+
+/// AuthorityInfoAccessSyntax with one caIssuers URI (RFC 5280 4.2.2.1), DER by hand: rcgen has
+/// no builder for it. Short URLs only (single-byte lengths).
+fn aia_ca_issuers(url: &str) -> Vec<u8> {
+    assert!(url.len() < 100);
+    let mut desc = vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    desc.push(0x86);
+    desc.push(url.len() as u8);
+    desc.extend(url.as_bytes());
+    let mut inner = vec![0x30, desc.len() as u8];
+    inner.extend(desc);
+    let mut outer = vec![0x30, inner.len() as u8];
+    outer.extend(inner);
+    outer
 }
 
 /// Writes PEM blocks into one file in `dir`.
