@@ -360,6 +360,34 @@ fn attribute_pem_errors(paths: &[PathBuf]) -> Vec<LoadError> {
 mod tests {
     use super::*;
 
+    fn data(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name)
+    }
+
+    #[test]
+    fn loads_real_roots_and_tells_mozilla_membership() {
+        let t = TrustMaterial::load(Some(&data("isrg-root-x1.pem")));
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        assert_eq!(t.roots.len(), 1);
+        assert_eq!(t.store.roots.len(), 1);
+        let x1 = &t.roots[0];
+        assert_eq!(x1.sha256, crate::ca::ISRG_ROOT_X1_SHA256);
+        assert_eq!(x1.cn.as_deref(), Some("ISRG Root X1"));
+        assert!(x1.in_mozilla);
+        // 2035-06-04 11:04:38 UTC
+        assert_eq!(x1.not_after, 2064567878);
+        assert!(t.source.contains("isrg-root-x1.pem"));
+
+        let t = TrustMaterial::load(Some(&data("dst-root-ca-x3.pem")));
+        let dst = &t.roots[0];
+        assert_eq!(dst.sha256, crate::ca::DST_ROOT_CA_X3_SHA256);
+        assert!(!dst.in_mozilla, "removed from Mozilla's list in 2021");
+        assert!(dst.expired_at(1_700_000_000));
+        assert!(!dst.expired_at(1_600_000_000));
+    }
+
     #[test]
     fn mozilla_names_parse() {
         let m = mozilla_store();
