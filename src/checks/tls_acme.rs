@@ -177,6 +177,11 @@ async fn run(ctx: &Ctx) -> Outcome {
     };
     let route = match ProxyEnv::from_env().for_host(&host) {
         Some(p) => Route::Proxy(p),
+        None if tcp.reachable.is_empty() => {
+            return Outcome::skipped(format!(
+                "no address of {host} accepted TCP on port {port} (see tcp.acme)"
+            ))
+        }
         None => Route::Direct(tcp.reachable.clone()),
     };
     let trust = ctx.trust().await;

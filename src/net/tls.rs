@@ -280,6 +280,10 @@ pub enum TlsError {
     Reset,
     #[error("the server answered with a TLS version below 1.2")]
     LegacyVersion,
+    /// The ServerHello carried the TLS 1.3 downgrade sentinel while choosing TLS 1.2: something
+    /// between us and a TLS 1.3 server forced the older version.
+    #[error("the server chose TLS 1.2 but signalled that it supports TLS 1.3: a middlebox forced a downgrade")]
+    Downgrade,
     #[error("the server sent a fatal alert: {description}")]
     Alert {
         description: String,
@@ -300,6 +304,7 @@ impl TlsError {
             TlsError::Eof => "eof",
             TlsError::Reset => "reset",
             TlsError::LegacyVersion => "legacy-version",
+            TlsError::Downgrade => "downgrade",
             TlsError::Alert { .. } => "alert",
             TlsError::Incompatible { .. } => "incompatible",
             TlsError::Protocol { .. } => "protocol",
@@ -319,6 +324,9 @@ fn classify(e: &io::Error) -> TlsError {
             rustls::Error::PeerIncompatible(p) => TlsError::Incompatible {
                 message: format!("{p:?}"),
             },
+            rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::AttemptedDowngradeToTls12WhenTls13IsSupported,
+            ) => TlsError::Downgrade,
             rustls::Error::AlertReceived(a) => TlsError::Alert {
                 description: format!("{a:?}"),
                 protocol_version: *a == rustls::AlertDescription::ProtocolVersion,
