@@ -178,6 +178,17 @@ pub fn profile(arg: &str) -> Result<CaProfile, String> {
             if url.host_str().is_none_or(str::is_empty) {
                 return Err(format!("--ca {arg:?}: the directory URL has no host"));
             }
+            // A directory URL on a known CA's API host (a test path, a lab standing in for the
+            // CA) keeps that CA's identities and roots.
+            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            if let Some(mut known) = PROFILE_NAMES
+                .iter()
+                .filter_map(|n| profile(n).ok())
+                .find(|p| p.api_host() == host)
+            {
+                known.directory_url = url;
+                return Ok(known);
+            }
             CaProfile {
                 name: "custom".into(),
                 display: format!("ACME CA at {}", url.host_str().unwrap_or_default()),
@@ -243,5 +254,8 @@ mod tests {
             .unwrap_err()
             .contains("https"));
         assert!(profile("nonsense").unwrap_err().contains("not a known CA"));
+        let le = profile("https://acme-v02.api.letsencrypt.org/dir").unwrap();
+        assert_eq!(le.name, "letsencrypt");
+        assert_eq!(le.directory_url.path(), "/dir");
     }
 }

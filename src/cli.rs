@@ -45,6 +45,75 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ChecksFormat::Text)]
         format: ChecksFormat,
     },
+    /// TCP traceroute to HOST[:PORT] (default: the CA's API host, port 443), without root.
+    Trace(TraceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Host name or IP address, optionally with :PORT ([IPv6]:PORT).
+    #[arg(value_name = "HOST[:PORT]")]
+    pub target: Option<String>,
+    /// The CA whose API host is traced when no HOST is given.
+    #[arg(long, value_name = "CA", default_value = "letsencrypt")]
+    pub ca: String,
+    /// DNS resolver to use instead of the system's (IP or IP:PORT).
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    pub resolver: Option<SocketAddr>,
+    /// Trace over IPv4 only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Trace over IPv6 only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Highest TTL probed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub max_hops: u8,
+    /// Probes per hop.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub probes: u8,
+    /// How long each probe waits for an answer, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_timeout)]
+    pub wait: Duration,
+    /// Do not look up hop names.
+    #[arg(short = 'n', long)]
+    pub no_rdns: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+impl TraceArgs {
+    /// The host and port to trace.
+    pub fn host_port(&self) -> Result<(String, u16), String> {
+        let Some(t) = &self.target else {
+            let p = ca::profile(&self.ca)?;
+            return Ok((p.api_host().to_string(), p.api_port()));
+        };
+        if let Ok(sa) = t.parse::<SocketAddr>() {
+            return Ok((sa.ip().to_string(), sa.port()));
+        }
+        if let Ok(ip) = t.trim_matches(['[', ']']).parse::<IpAddr>() {
+            return Ok((ip.to_string(), 443));
+        }
+        let (host, port) = match t.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| format!("{t:?}: bad port {p:?}"))?,
+            ),
+            None => (t.as_str(), 443),
+        };
+        let parsed = identifier::parse(host)?;
+        match parsed.identifier {
+            identifier::Identifier::Dns {
+                name,
+                wildcard: false,
+            } => Ok((name, port)),
+            identifier::Identifier::Ip { addr } => Ok((addr.to_string(), port)),
+            _ => Err(format!("{t:?}: cannot trace a wildcard name")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

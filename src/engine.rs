@@ -380,3 +380,220 @@ fn panic_message(e: tokio::task::JoinError) -> String {
         "panic without a message".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{FailOn, IpFamily};
+
+    struct Fake {
+        id: &'static str,
+        needs: &'static [&'static str],
+        behaviour: fn() -> BoxFuture<'static, Outcome>,
+    }
+
+    impl Check for Fake {
+        fn id(&self) -> &'static str {
+            self.id
+        }
+        fn needs(&self) -> &'static [&'static str] {
+            self.needs
+        }
+        fn deadline(&self, _: &Plan) -> Duration {
+            Duration::from_millis(1000)
+        }
+        fn run(&self, _: Arc<Ctx>) -> BoxFuture<'static, Outcome> {
+            (self.behaviour)()
+        }
+    }
+
+    fn plan(only: &[&str], skip: &[&str]) -> Arc<Plan> {
+        Arc::new(Plan {
+            ca: crate::ca::profile("letsencrypt").unwrap(),
+            expected_roots: Vec::new(),
+            identifiers: Vec::new(),
+            resolver: None,
+            trust_store: None,
+            family: IpFamily::Any,
+            timeout: Duration::from_secs(1),
+            only: only.iter().map(|s| s.to_string()).collect(),
+            skip: skip.iter().map(|s| s.to_string()).collect(),
+            fail_on: FailOn::Fail,
+            command_line: Vec::new(),
+        })
+    }
+
+    fn passes() -> BoxFuture<'static, Outcome> {
+        Box::pin(async { Outcome::new("ok").with_facts(1u32) })
+    }
+    fn fails() -> BoxFuture<'static, Outcome> {
+        Box::pin(async {
+            let mut o = Outcome::new("broken");
+            o.finding(finding("dns.acme.nxdomain", "x"));
+            o
+        })
+    }
+    fn panics() -> BoxFuture<'static, Outcome> {
+        Box::pin(async { panic!("boom") })
+    }
+    fn hangs() -> BoxFuture<'static, Outcome> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Outcome::new("never")
+        })
+    }
+    fn slow_pass() -> BoxFuture<'static, Outcome> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Outcome::new("ok").with_facts(2u32)
+        })
+    }
+
+    async fn go(plan: Arc<Plan>, checks: Vec<Fake>) -> Vec<CheckReport> {
+        let resolver =
+            Resolver::new(Some("127.0.0.1:9".parse().unwrap()), Duration::from_secs(1)).unwrap();
+        let checks = checks
+            .into_iter()
+            .map(|c| Arc::new(c) as Arc<dyn Check>)
+            .collect();
+        run(plan, resolver, checks).await
+    }
+
+    fn by_id<'a>(r: &'a [CheckReport], id: &str) -> &'a CheckReport {
+        r.iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[tokio::test]
+    async fn statuses_dependencies_and_order() {
+        let checks = vec![
+            // Listed out of catalogue order on purpose.
+            Fake {
+                id: "tls.acme",
+                needs: &["tcp.acme"],
+                behaviour: passes,
+            },
+            Fake {
+                id: "tcp.acme",
+                needs: &["dns.acme"],
+                behaviour: passes,
+            },
+            Fake {
+                id: "dns.acme",
+                needs: &[],
+                behaviour: fails,
+            },
+            Fake {
+                id: "trust.store",
+                needs: &[],
+                behaviour: panics,
+            },
+            Fake {
+                id: "system.clock",
+                needs: &[],
+                behaviour: hangs,
+            },
+            Fake {
+                id: "proxy.env",
+                needs: &[],
+                behaviour: slow_pass,
+            },
+        ];
+        let start = Instant::now();
+        let r = go(plan(&[], &[]), checks).await;
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "deadline bounds the run"
+        );
+        let ids: Vec<&str> = r.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "dns.acme",
+                "tcp.acme",
+                "tls.acme",
+                "trust.store",
+                "system.clock",
+                "proxy.env"
+            ]
+        );
+        assert_eq!(by_id(&r, "dns.acme").status, Status::Fail);
+        let tcp = by_id(&r, "tcp.acme");
+        assert_eq!(tcp.status, Status::Skipped);
+        assert!(tcp
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("needs dns.acme, which failed"));
+        assert!(by_id(&r, "tls.acme")
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("needs tcp.acme, which was skipped"));
+        let crash = by_id(&r, "trust.store");
+        assert_eq!(crash.status, Status::Crashed);
+        assert!(crash.reason.as_deref().unwrap().contains("boom"));
+        assert_eq!(by_id(&r, "system.clock").status, Status::TimedOut);
+        assert_eq!(by_id(&r, "proxy.env").status, Status::Pass);
+    }
+
+    #[tokio::test]
+    async fn only_pulls_in_needs_and_skip_wins() {
+        let mk = || {
+            vec![
+                Fake {
+                    id: "dns.acme",
+                    needs: &[],
+                    behaviour: passes,
+                },
+                Fake {
+                    id: "tcp.acme",
+                    needs: &["dns.acme"],
+                    behaviour: passes,
+                },
+                Fake {
+                    id: "trust.store",
+                    needs: &[],
+                    behaviour: passes,
+                },
+            ]
+        };
+        let r = go(plan(&["tcp.acme"], &[]), mk()).await;
+        assert_eq!(by_id(&r, "dns.acme").status, Status::Pass);
+        assert_eq!(by_id(&r, "tcp.acme").status, Status::Pass);
+        assert_eq!(
+            by_id(&r, "trust.store").reason.as_deref(),
+            Some("not selected by --only")
+        );
+
+        let r = go(plan(&[], &["dns.acme"]), mk()).await;
+        assert_eq!(
+            by_id(&r, "dns.acme").reason.as_deref(),
+            Some("skipped with --skip")
+        );
+        assert_eq!(by_id(&r, "tcp.acme").status, Status::Skipped);
+        assert_eq!(by_id(&r, "trust.store").status, Status::Pass);
+    }
+
+    #[tokio::test]
+    async fn independent_checks_overlap() {
+        let checks = (0..5)
+            .map(|i| Fake {
+                id: [
+                    "dns.acme",
+                    "trust.store",
+                    "system.clock",
+                    "proxy.env",
+                    "acme.directory",
+                ][i],
+                needs: &[],
+                behaviour: slow_pass,
+            })
+            .collect();
+        let start = Instant::now();
+        go(plan(&[], &[]), checks).await;
+        assert!(
+            start.elapsed() < Duration::from_millis(800),
+            "five 200 ms checks ran concurrently"
+        );
+    }
+}

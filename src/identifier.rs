@@ -67,6 +67,11 @@ pub fn parse(input: &str) -> Result<Parsed, String> {
             None => return Err(format!("{input:?} is a URL without a host")),
         };
         notes.push(format!("a URL was given; using its host {host}"));
+        if !text.is_ascii() && host.contains("xn--") {
+            notes.push(format!(
+                "internationalised name converted to punycode: {host}"
+            ));
+        }
         text = host;
     }
 

@@ -13,3 +13,4 @@ pub mod identifier;
 pub mod net;
 pub mod plan;
 pub mod report;
+pub mod trace_command;

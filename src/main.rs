@@ -7,6 +7,13 @@ use acme_doctor::report::{checks_list, json, text};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A panicking check is reported as `crashed` in the report; keep stderr for the user.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     if let Some(Command::Checks { format }) = cli.command {
         let cat = Catalogue::get();
@@ -16,6 +23,28 @@ fn main() -> ExitCode {
             ChecksFormat::Markdown => checks_list::markdown(cat),
         };
         return emit(&s, 0);
+    }
+    if let Some(Command::Trace(args)) = &cli.command {
+        let runtime = match tokio::runtime::Runtime::new() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("acme-doctor: cannot start the async runtime: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return match runtime.block_on(acme_doctor::trace_command::run(args)) {
+            Ok(report) => {
+                let reached = report.traces.iter().all(|t| t.trace.reached_at.is_some());
+                emit(
+                    &acme_doctor::trace_command::render(&report, args.format),
+                    if reached { 0 } else { 1 },
+                )
+            }
+            Err(e) => {
+                eprintln!("acme-doctor trace: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
     let (plan, output) = match cli.run.into_plan(std::env::args().collect()) {
         Ok(p) => p,

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use crate::engine::Check;
 
+pub mod acme_directory;
 pub mod dns_acme;
+pub mod proxy_env;
+pub mod system_clock;
 pub mod tcp_acme;
 pub mod tls_acme;
 pub mod trust_store;
@@ -16,5 +19,8 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(tcp_acme::TcpAcme),
         Arc::new(tls_acme::TlsAcme),
         Arc::new(trust_store::TrustStore),
+        Arc::new(acme_directory::AcmeDirectory),
+        Arc::new(system_clock::SystemClock),
+        Arc::new(proxy_env::ProxyEnvCheck),
     ]
 }

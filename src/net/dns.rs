@@ -158,6 +158,19 @@ impl Resolver {
     }
 }
 
+impl Resolver {
+    /// The PTR name of an address, or `None` when there is none within `deadline`.
+    pub async fn reverse(&self, ip: IpAddr, deadline: Duration) -> Option<String> {
+        let l = tokio::time::timeout(deadline, self.inner.reverse_lookup(ip))
+            .await
+            .ok()?
+            .ok()?;
+        l.iter()
+            .next()
+            .map(|n| n.0.to_utf8().trim_end_matches('.').to_string())
+    }
+}
+
 fn dedup(it: impl Iterator<Item = SocketAddr>) -> Vec<SocketAddr> {
     let mut v: Vec<SocketAddr> = Vec::new();
     for a in it {

@@ -3,7 +3,9 @@
 
 pub mod addr;
 pub mod dns;
+pub mod http;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;
+pub mod trace;
 pub mod trust;

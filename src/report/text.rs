@@ -83,7 +83,7 @@ fn render_check_details(out: &mut String, c: &CheckReport, verbose: bool) {
         Status::TimedOut | Status::Crashed => c.reason.as_deref(),
         _ => None,
     };
-    if shown.is_empty() && reason.is_none() && !(verbose && !c.evidence.is_empty()) {
+    if shown.is_empty() && reason.is_none() && (!verbose || c.evidence.is_empty()) {
         return;
     }
     out.push_str(&format!("\n{} — {}\n", c.id, c.title));

@@ -139,11 +139,17 @@ impl DnsFixture {
         let handler = Handler {
             names: names.iter().map(|(n, a)| (key(n), a.clone())).collect(),
         };
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
-        let addr = udp.local_addr().expect("udp addr");
-        let tcp = TcpListener::bind(addr)
-            .await
-            .expect("bind tcp on the same port");
+        // UDP and TCP on one port: the kernel picks the UDP port, which may be taken for TCP.
+        let mut bound = None;
+        for _ in 0..50 {
+            let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+            let addr = udp.local_addr().expect("udp addr");
+            if let Ok(tcp) = TcpListener::bind(addr).await {
+                bound = Some((udp, tcp, addr));
+                break;
+            }
+        }
+        let (udp, tcp, addr) = bound.expect("a port free for both UDP and TCP");
         let mut server = ServerFuture::new(handler);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5));

@@ -1,8 +1,11 @@
 //! In-process fixtures for integration tests. Everything binds to loopback on random ports.
 #![allow(dead_code)]
 
+pub mod acme_server;
 pub mod dns;
 pub mod pki;
+pub mod proxy;
+pub mod tcp;
 pub mod tls;
 
 use std::time::{Duration, Instant};
