@@ -48,7 +48,7 @@ async fn run(
     env: &[(&str, &str)],
     timeout: &str,
 ) -> Run {
-    let dns = dns_fixture().await;
+    let dns = DnsFixture::start(&[("acme.test", addrs(&["127.0.0.1"]))]).await;
     let ca = format!("https://acme.test:{}/directory", fixture.port());
     let resolver = dns.addr.to_string();
     doctor(
@@ -71,21 +71,6 @@ async fn run(
         env,
     )
     .await
-}
-
-/// The DNS fixture binds a random UDP port and then TCP on the same number, which fails now and
-/// then when another test's TLS fixture holds that TCP port; retry instead of flaking.
-async fn dns_fixture() -> DnsFixture {
-    for _ in 0..9 {
-        let start = tokio::spawn(async {
-            let names = [("acme.test", addrs(&["127.0.0.1"]))];
-            DnsFixture::start(&names).await
-        });
-        if let Ok(dns) = start.await {
-            return dns;
-        }
-    }
-    DnsFixture::start(&[("acme.test", addrs(&["127.0.0.1"]))]).await
 }
 
 async fn serve(pki: &Pki, leaf: support::pki::Leaf) -> TlsFixture {
