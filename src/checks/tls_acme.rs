@@ -372,8 +372,14 @@ async fn run(ctx: &Ctx) -> Outcome {
         verified_mozilla: mozilla_verdict.is_ok(),
         store: trust.source.clone(),
     };
+    let verdict = match (facts.verified_store, &facts.anchor) {
+        (true, Some(a)) if a.expected => "verified, the CA's root",
+        (true, Some(_)) => "verifies here, but not one of the CA's roots",
+        (true, None) => "verified",
+        (false, _) => "not verified",
+    };
     out.summary = format!(
-        "{} {} with {target} via {via}{}; chain {} {}",
+        "{} {} with {target} via {via}{}; chain {} ({verdict})",
         neg.version,
         neg.cipher,
         neg.alpn
@@ -384,11 +390,6 @@ async fn run(ctx: &Ctx) -> Outcome {
             Some(r) => format!("anchored at {}", r.subject),
             None => "anchored at no root in the store".into(),
         },
-        if facts.verified_store {
-            "(verified)"
-        } else {
-            "(not verified)"
-        }
     );
     out.with_facts(facts)
 }

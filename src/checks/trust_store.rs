@@ -276,7 +276,9 @@ fn judge(
         "{} roots from {}; {}",
         trust.roots.len(),
         trust.source,
-        if judged.is_empty() {
+        if expected.is_empty() {
+            "no expected root for this CA (give --ca-root to check for one)".to_string()
+        } else if judged.is_empty() {
             "the CA's roots are matched by name only and Mozilla's list lacks those names, so their presence is not judged".to_string()
         } else if found.is_empty() {
             "none of the CA's roots present".to_string()
