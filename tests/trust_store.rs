@@ -257,3 +257,39 @@ async fn native_loading_honours_ssl_cert_file_and_dir() {
     let f = run.finding("trust.store.load-errors");
     assert!(f["summary"].as_str().unwrap().contains("broken.pem"), "{f}");
 }
+
+/// ZeroSSL's roots are matched by name among Mozilla's roots: a store with only ISRG Root X1
+/// misses them, and a self-made root with one of those names is an impostor.
+#[tokio::test(flavor = "multi_thread")]
+async fn roots_matched_by_name_for_zerossl() {
+    let d = Dir::new();
+    let fake = Ca::valid_root(
+        "The USERTRUST Network",
+        "USERTrust RSA Certification Authority",
+    );
+    let store = d.file("store.pem", &[&isrg_root_x1_pem(), &fake.pem]);
+    let run = doctor(
+        &[
+            "--ca",
+            "zerossl",
+            "--trust-store",
+            store.to_str().unwrap(),
+            "--only",
+            "trust.store",
+            "--format",
+            "json",
+        ],
+        &[("REQUESTS_CA_BUNDLE", store.to_str().unwrap())],
+    )
+    .await;
+    let missing = run.finding("trust.store.missing-root");
+    assert!(missing["summary"]
+        .as_str()
+        .unwrap()
+        .contains("USERTrust RSA Certification Authority (by name, in Mozilla's roots)"));
+    let impostor = run.finding("trust.store.impostor-root");
+    assert!(impostor["summary"]
+        .as_str()
+        .unwrap()
+        .contains(&sha256_hex(fake.der.as_ref())));
+}
