@@ -429,7 +429,8 @@ async fn stale_cross_sign_fails_only_without_the_current_root() {
         days(-7000),
         days(-40),
     );
-    let cross = pki.root.cross_signed_by(&old);
+    // Like ISRG Root X1 signed by DST Root CA X3 today: the cross-sign itself has expired too.
+    let cross = pki.root.cross_signed_by(&old, days(-1500), days(-50));
     let leaf = pki.int.valid_leaf(&["acme.test"]);
     let fx = TlsFixture::start(tls(
         vec![leaf.der.clone(), pki.int.der.clone(), cross],
@@ -448,4 +449,6 @@ async fn stale_cross_sign_fails_only_without_the_current_root() {
     let only_old = pki.file("old.pem", &[&old.pem]);
     let run_old = run(&fx, &only_old, &only_old, &[], "3").await;
     assert!(summary(&run_old, "tls.acme.expired-root").contains("DST Test Root X3"));
+    // On that path the expired cross-sign counts.
+    assert!(summary(&run_old, "tls.acme.expired").contains("intermediate 2"));
 }

@@ -461,7 +461,10 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
         );
     }
 
-    for (i, ci) in c.infos.iter().enumerate() {
+    // Only the certificates on the path to the anchor count: a server may also send extra
+    // ones (an expired cross-sign) that verifiers skip.
+    for i in path(c.infos, c.anchor.map(|r| r.subject_raw.as_slice())) {
+        let ci = &c.infos[i];
         let which = if i == 0 {
             "the certificate".to_string()
         } else {
@@ -641,6 +644,25 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
         }
     }
     fs
+}
+
+/// Indices of the served certificates from the leaf up the issuer links, stopping where the
+/// issuer is `anchor` (or where the links run out).
+fn path(infos: &[CertInfo], anchor: Option<&[u8]>) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut cur = 0;
+    while cur < infos.len() && !out.contains(&cur) {
+        out.push(cur);
+        let issuer = &infos[cur].issuer_raw;
+        if Some(issuer.as_slice()) == anchor || infos[cur].self_issued() {
+            break;
+        }
+        match (0..infos.len()).find(|&j| !out.contains(&j) && infos[j].subject_raw == *issuer) {
+            Some(j) => cur = j,
+            None => break,
+        }
+    }
+    out
 }
 
 /// A DER Name without its outer SEQUENCE header, the form webpki keeps anchor subjects in.

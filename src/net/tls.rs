@@ -457,7 +457,7 @@ fn version_name(v: rustls::ProtocolVersion) -> String {
 /// Which root a served chain leads to.
 #[derive(Debug, Default)]
 pub struct AnchorSearch<'a> {
-    /// The root the chain verifies to (validity periods and the server name aside: those are
+    /// The root the chain verifies to, validity periods and the server name aside (those are
     /// judged separately).
     pub anchor: Option<&'a RootCert>,
     /// A root the chain names as issuer but does not verify to, and why (bad signature, wrong
@@ -516,7 +516,15 @@ pub fn find_anchor<'a>(
             at,
             algs,
         ) {
-            Ok(()) => {
+            // A path that fails only on dates still ends at this root: the dates are judged
+            // separately (no single moment may suit an expired cross-sign and a fresh leaf).
+            Ok(())
+            | Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired
+                | rustls::CertificateError::ExpiredContext { .. }
+                | rustls::CertificateError::NotValidYet
+                | rustls::CertificateError::NotValidYetContext { .. },
+            )) => {
                 out.anchor = Some(r);
                 return out;
             }

@@ -341,7 +341,13 @@ fn attribute_pem_errors(paths: &[PathBuf]) -> Vec<LoadError> {
             files.push(p.clone());
         }
     }
+    // Hash-named symlinks in /etc/ssl/certs point at the same files: report each file once.
+    let mut files: Vec<PathBuf> = files
+        .into_iter()
+        .map(|f| std::fs::canonicalize(&f).unwrap_or(f))
+        .collect();
     files.sort();
+    files.dedup();
     let mut out = Vec::new();
     for f in files {
         for e in rustls_native_certs::load_certs_from_paths(Some(&f), None).errors {

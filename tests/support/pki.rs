@@ -95,8 +95,16 @@ impl Ca {
 
     /// This CA's certificate (same subject and key) issued by `other`: a cross-sign, like
     /// ISRG Root X1 signed by DST Root CA X3.
-    pub fn cross_signed_by(&self, other: &Ca) -> CertificateDer<'static> {
-        self.params
+    pub fn cross_signed_by(
+        &self,
+        other: &Ca,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> CertificateDer<'static> {
+        let mut params = self.params.clone();
+        params.not_before = from;
+        params.not_after = to;
+        params
             .signed_by(&self.key, &Issuer::from_params(&other.params, &other.key))
             .expect("cross-sign")
             .der()
