@@ -130,7 +130,18 @@ async fn interception_root_in_store_but_not_expected() {
     let fx = TlsFixture::start(tls(vec![leaf.der.clone()], leaf.key)).await;
     let store = pki.file("store.pem", &[&pki.root.pem, &corp.pem]);
     let expected = pki.file("root.pem", &[&pki.root.pem]);
-    let run = run(&fx, &store, &expected, &[], "3").await;
+    // certbot's requests bundle lacks the inspection root: certbot would fail.
+    let bundle = expected.to_str().unwrap();
+    let run = run(
+        &fx,
+        &store,
+        &expected,
+        &[("REQUESTS_CA_BUNDLE", bundle)],
+        "3",
+    )
+    .await;
+    let f = run.finding("tls.acme.intercepted");
+    assert_eq!(f["severity"], "fail");
     let s = summary(&run, "tls.acme.intercepted");
     assert!(s.contains("Example Corp TLS Inspection CA"), "{s}");
     assert!(
@@ -138,9 +149,37 @@ async fn interception_root_in_store_but_not_expected() {
         "{s}"
     );
     assert!(s.contains("not in Mozilla's root list"), "{s}");
+    assert!(
+        s.contains("does not trust that root") && s.contains(bundle),
+        "{s}"
+    );
     assert_eq!(run.code, 1);
     // The handshake itself worked, so the facts are there for later checks.
     assert_eq!(run.check("tls.acme")["facts"]["anchor"]["expected"], false);
+}
+
+/// A managed machine whose store and certbot bundle both trust the inspection root: issuance
+/// works, so the interception is reported as a warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn interception_trusted_everywhere_is_a_warning() {
+    let pki = Pki::new();
+    let corp = Ca::valid_root("Example Corp", "Example Corp TLS Inspection CA");
+    let leaf = corp.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(tls(vec![leaf.der.clone()], leaf.key)).await;
+    let store = pki.file("store.pem", &[&pki.root.pem, &corp.pem]);
+    let expected = pki.file("root.pem", &[&pki.root.pem]);
+    let bundle = store.to_str().unwrap();
+    let run = run(
+        &fx,
+        &store,
+        &expected,
+        &[("REQUESTS_CA_BUNDLE", bundle)],
+        "3",
+    )
+    .await;
+    assert_eq!(run.finding("tls.acme.intercepted")["severity"], "warn");
+    assert!(summary(&run, "tls.acme.intercepted").contains("issuance works"));
+    assert_eq!(run.code, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

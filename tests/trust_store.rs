@@ -187,47 +187,95 @@ async fn other_expired_roots_are_info() {
     assert_eq!(run.code, 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_certifi_in_a_virtualenv() {
-    let d = Dir::new();
-    let store = d.file("store.pem", &[&isrg_root_x1_pem()]);
-    let pkg = d.0.path().join("venv/lib/python3.12/site-packages/certifi");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("cacert.pem"), dst_root_ca_x3_pem()).unwrap();
-    std::fs::write(
-        pkg.join("core.py"),
-        "def where():\n    return _CACERT_PATH\n",
-    )
-    .unwrap();
-    let venv = d.0.path().join("venv");
-    let home = d.0.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let run = doctor(
-        &[
-            "--trust-store",
-            store.to_str().unwrap(),
-            "--only",
-            "trust.store",
-            "--format",
-            "json",
-        ],
-        &[
-            ("VIRTUAL_ENV", venv.to_str().unwrap()),
-            ("HOME", home.to_str().unwrap()),
+/// A virtualenv with an old certifi (only DST Root CA X3 in it) and no REQUESTS_CA_BUNDLE.
+struct Venv {
+    d: Dir,
+    store: PathBuf,
+    pem: PathBuf,
+}
+
+impl Venv {
+    fn new() -> Venv {
+        let d = Dir::new();
+        let store = d.file("store.pem", &[&isrg_root_x1_pem()]);
+        let pkg = d.0.path().join("venv/lib/python3.12/site-packages/certifi");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("cacert.pem"), dst_root_ca_x3_pem()).unwrap();
+        std::fs::write(
+            pkg.join("core.py"),
+            "def where():\n    return _CACERT_PATH\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(d.0.path().join("venv/bin")).unwrap();
+        std::fs::create_dir_all(d.0.path().join("home")).unwrap();
+        std::fs::create_dir_all(d.0.path().join("empty-path")).unwrap();
+        Venv {
+            pem: pkg.join("cacert.pem"),
+            store,
+            d,
+        }
+    }
+
+    fn path(&self, p: &str) -> String {
+        self.d.0.path().join(p).display().to_string()
+    }
+
+    async fn run(&self, env: &[(&str, &str)]) -> Run {
+        let home = self.path("home");
+        let mut all = vec![
+            ("HOME", home.as_str()),
             ("REQUESTS_CA_BUNDLE", ""),
             ("CURL_CA_BUNDLE", ""),
-        ],
-    )
-    .await;
+        ];
+        all.extend_from_slice(env);
+        doctor(
+            &[
+                "--trust-store",
+                self.store.to_str().unwrap(),
+                "--only",
+                "trust.store",
+                "--format",
+                "json",
+            ],
+            &all,
+        )
+        .await
+    }
+}
+
+/// No certbot installed: every certifi in the usual places counts, $VIRTUAL_ENV's included.
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_certifi_in_a_virtualenv() {
+    let v = Venv::new();
+    let venv = v.path("venv");
+    let empty = v.path("empty-path");
+    let run = v
+        .run(&[("VIRTUAL_ENV", venv.as_str()), ("PATH", empty.as_str())])
+        .await;
     let f = run.finding("trust.store.certifi-missing-root");
     assert_eq!(f["severity"], "warn");
     let s = f["summary"].as_str().unwrap();
-    assert!(
-        s.contains(&pkg.join("cacert.pem").display().to_string()),
-        "{s}"
-    );
+    assert!(s.contains(&v.pem.display().to_string()), "{s}");
     // The system store itself is fine.
     assert!(!run.has("trust.store.missing-root"));
+}
+
+/// certbot installed in that virtualenv: its `#!` line leads to the stale certifi, even with
+/// no $VIRTUAL_ENV set.
+#[tokio::test(flavor = "multi_thread")]
+async fn certifi_next_to_certbots_python() {
+    let v = Venv::new();
+    let bin = v.path("venv/bin");
+    std::fs::write(
+        v.d.0.path().join("venv/bin/certbot"),
+        format!("#!{bin}/python3\nimport certbot.main\n"),
+    )
+    .unwrap();
+    let run = v.run(&[("PATH", bin.as_str())]).await;
+    let facts = &run.check("trust.store")["facts"]["certifi"];
+    assert_eq!(facts.as_array().unwrap().len(), 1, "{facts}");
+    assert_eq!(facts[0]["path"], v.pem.display().to_string().as_str());
+    assert!(run.has("trust.store.certifi-missing-root"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -18,8 +18,8 @@ use crate::net::tls::{
     self, find_anchor, name_matches, rfc3339, Attempt, CertInfo, LegacyReply, Stream, TlsError,
     Versions,
 };
-use crate::net::trust::{RootCert, TrustMaterial, TrustSource};
-use crate::report::model::{Finding, Sensitivity};
+use crate::net::trust::{requests_bundles, RootCert, TrustMaterial, TrustSource};
+use crate::report::model::{Finding, Sensitivity, Severity};
 
 pub struct TlsAcme;
 
@@ -526,30 +526,57 @@ fn judge_chain(c: ChainInput<'_>, out: &mut Outcome) -> Vec<Finding> {
                         c.trust.source
                     )
                 };
-                fs.push(
-                    finding(
-                        "tls.acme.intercepted",
-                        format!(
-                            "the certificate for {host} was issued by {} and chains to {} (SHA-256 {}), not to a root of {} (expected {}). {where_}.{sct}",
-                            leaf_info.issuer,
-                            root.subject,
-                            root.sha256,
-                            c.ca,
-                            c.expected
-                                .iter()
-                                .map(|e| e.describe())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ),
+                // Whether ACME clients here get through anyway: the store verifies the chain and
+                // every bundle Python requests (certbot) would use also has this root. Then the
+                // interception is worth knowing (warn) but does not stop issuance.
+                let bundles = requests_bundles(&|k| std::env::var(k).ok());
+                let lacking: Vec<String> = bundles
+                    .iter()
+                    .filter(|b| {
+                        !b.roots(&c.trust.mozilla)
+                            .iter()
+                            .any(|r| r.sha256 == root.sha256)
+                    })
+                    .map(|b| format!("{} ({})", b.path.display(), b.found))
+                    .collect();
+                let passes = c.store_verdict.is_ok() && lacking.is_empty();
+                let consequence = if passes {
+                    " Clients using this store get through, and so does certbot's requests bundle, so issuance works through the inspection box.".to_string()
+                } else if !lacking.is_empty() {
+                    format!(
+                        " The bundle certbot/Python requests use does not trust that root: {}.",
+                        lacking.join(", ")
                     )
-                    .with("leaf issuer", &leaf_info.issuer, Sensitivity::Public)
-                    .with("root", &root.subject, Sensitivity::Public)
-                    .with("root SHA-256", &root.sha256, Sensitivity::Public)
-                    .with(
-                        "root in Mozilla's list",
-                        root.in_mozilla.to_string(),
-                        Sensitivity::Public,
+                } else {
+                    String::new()
+                };
+                let mut f = finding(
+                    "tls.acme.intercepted",
+                    format!(
+                        "the certificate for {host} was issued by {} and chains to {} (SHA-256 {}), not to a root of {} (expected {}). {where_}.{sct}{consequence}",
+                        leaf_info.issuer,
+                        root.subject,
+                        root.sha256,
+                        c.ca,
+                        c.expected
+                            .iter()
+                            .map(|e| e.describe())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ),
+                );
+                if passes {
+                    f = f.severity(Severity::Warn);
+                }
+                fs.push(
+                    f.with("leaf issuer", &leaf_info.issuer, Sensitivity::Public)
+                        .with("root", &root.subject, Sensitivity::Public)
+                        .with("root SHA-256", &root.sha256, Sensitivity::Public)
+                        .with(
+                            "root in Mozilla's list",
+                            root.in_mozilla.to_string(),
+                            Sensitivity::Public,
+                        ),
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! anything known to break ACME clients (an expired DST Root CA X3, an impostor root)? Also looks
 //! at the Python certifi bundle certbot uses instead of the system store.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,7 +12,7 @@ use crate::ca::{ExpectedRoot, RootMatch, DST_ROOT_CA_X3_SHA256};
 use crate::checks::tls_acme::matches;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::net::tls::rfc3339;
-use crate::net::trust::{anchor_common_name, RootCert, TrustMaterial};
+use crate::net::trust::{anchor_common_name, requests_bundles, RootCert, TrustMaterial};
 use crate::report::model::Sensitivity;
 
 pub struct TrustStore;
@@ -228,20 +228,15 @@ fn judge(
         out.finding(f);
     }
 
-    let bundles = certifi_bundles(env)
+    let bundles = requests_bundles(env)
         .into_iter()
-        .map(|(found, path)| {
-            let res = rustls_native_certs::load_certs_from_paths(Some(&path), None);
-            let roots: Vec<RootCert> = res
-                .certs
-                .iter()
-                .filter_map(|c| RootCert::parse(c.as_ref(), &trust.mozilla).ok())
-                .collect();
+        .map(|b| {
+            let roots = b.roots(&trust.mozilla);
             CertifiBundle {
-                found,
+                found: b.found,
                 count: roots.len(),
                 has_expected: judged.iter().any(|e| roots.iter().any(|r| matches(r, e))),
-                path,
+                path: b.path,
             }
         })
         .collect::<Vec<_>>();
@@ -325,69 +320,4 @@ fn install_command() -> String {
     } else {
         "apt-get install ca-certificates (Debian/Ubuntu), dnf install ca-certificates (Fedora/RHEL), apk add ca-certificates (Alpine)".into()
     }
-}
-
-/// The bundles Python `requests` would use here, without running Python: REQUESTS_CA_BUNDLE or
-/// CURL_CA_BUNDLE when set (requests then ignores certifi), else every certifi package in the
-/// usual install locations (system, /usr/local, virtualenv, pyenv, ~/.local, certbot's snap and
-/// /opt/certbot). Debian's python3-certifi is patched to return the system bundle instead of its
-/// own cacert.pem; that patch is recognised by the path in its core.py.
-fn certifi_bundles(env: &dyn Fn(&str) -> Option<String>) -> Vec<(String, PathBuf)> {
-    for var in ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
-        if let Some(v) = env(var).filter(|v| !v.is_empty()) {
-            return vec![(var.to_string(), PathBuf::from(v))];
-        }
-    }
-    let mut libs: Vec<PathBuf> = vec![
-        "/usr/lib".into(),
-        "/usr/lib64".into(),
-        "/usr/local/lib".into(),
-        "/usr/local/lib64".into(),
-        "/opt/certbot/lib".into(),
-    ];
-    if let Some(v) = env("VIRTUAL_ENV") {
-        libs.push(Path::new(&v).join("lib"));
-    }
-    if let Some(h) = env("HOME") {
-        libs.push(Path::new(&h).join(".local/lib"));
-        if let Ok(rd) = std::fs::read_dir(Path::new(&h).join(".pyenv/versions")) {
-            libs.extend(rd.flatten().map(|e| e.path().join("lib")));
-        }
-    }
-    if let Ok(rd) = std::fs::read_dir("/snap/certbot/current/lib") {
-        libs.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
-        libs.push("/snap/certbot/current/lib".into());
-    }
-    let mut out = Vec::new();
-    for lib in libs {
-        let Ok(rd) = std::fs::read_dir(&lib) else {
-            continue;
-        };
-        let mut pys: Vec<PathBuf> = rd
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-            .map(|e| e.path())
-            .collect();
-        pys.sort();
-        for py in pys {
-            for sub in ["site-packages", "dist-packages"] {
-                let pkg = py.join(sub).join("certifi");
-                let pem = pkg.join("cacert.pem");
-                if !pem.is_file() && !pkg.join("core.py").is_file() {
-                    continue;
-                }
-                let core = std::fs::read_to_string(pkg.join("core.py")).unwrap_or_default();
-                let used = if core.contains("/etc/ssl/certs/ca-certificates.crt") {
-                    PathBuf::from("/etc/ssl/certs/ca-certificates.crt")
-                } else {
-                    pem
-                };
-                let found = format!("certifi in {}", pkg.display());
-                if !out.iter().any(|(_, p): &(String, PathBuf)| p == &used) {
-                    out.push((found, used));
-                }
-            }
-        }
-    }
-    out
 }

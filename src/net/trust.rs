@@ -330,6 +330,132 @@ fn native_source() -> TrustSource {
     }
 }
 
+/// A CA bundle Python `requests` (and so certbot) reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonBundle {
+    /// How it was found: the variable naming it, or the certifi package.
+    pub found: String,
+    /// The file actually read.
+    pub path: PathBuf,
+}
+
+impl PythonBundle {
+    pub fn roots(&self, mozilla: &RootCertStore) -> Vec<RootCert> {
+        rustls_native_certs::load_certs_from_paths(Some(&self.path), None)
+            .certs
+            .iter()
+            .filter_map(|c| RootCert::parse(c.as_ref(), mozilla).ok())
+            .collect()
+    }
+}
+
+/// The bundles Python `requests` would use for certbot here, found without running Python:
+///
+/// 1. REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (requests then ignores certifi);
+/// 2. else the certifi package next to the interpreter named in certbot's `#!` line, when a
+///    certbot is installed (PATH, /opt/certbot/bin; the snap is its own prefix);
+/// 3. else every certifi package in the usual places (system and /usr/local site- and
+///    dist-packages, $VIRTUAL_ENV, ~/.local, /opt/certbot, the certbot snap), since a Python
+///    ACME client installed later would use one of them.
+///
+/// Debian's python3-certifi is patched to return the system bundle instead of its own
+/// cacert.pem; that patch is recognised by the path in its core.py.
+pub fn requests_bundles(env: &dyn Fn(&str) -> Option<String>) -> Vec<PythonBundle> {
+    for var in ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
+        if let Some(v) = env(var).filter(|v| !v.is_empty()) {
+            return vec![PythonBundle {
+                found: var.to_string(),
+                path: PathBuf::from(v),
+            }];
+        }
+    }
+    if let Some(prefix) = certbot_prefix(env) {
+        let found = certifi_under(&[prefix.join("lib")]);
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    let mut libs: Vec<PathBuf> = vec![
+        "/usr/lib".into(),
+        "/usr/lib64".into(),
+        "/usr/local/lib".into(),
+        "/usr/local/lib64".into(),
+        "/opt/certbot/lib".into(),
+        "/snap/certbot/current/lib".into(),
+    ];
+    if let Some(v) = env("VIRTUAL_ENV") {
+        libs.push(Path::new(&v).join("lib"));
+    }
+    if let Some(h) = env("HOME") {
+        libs.push(Path::new(&h).join(".local/lib"));
+    }
+    certifi_under(&libs)
+}
+
+/// The installation prefix of the Python that runs certbot (`/usr` for `#!/usr/bin/python3`).
+fn certbot_prefix(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = env("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.push("/opt/certbot/bin".into());
+    let certbot = dirs
+        .iter()
+        .map(|d| d.join("certbot"))
+        .find(|p| p.is_file())?;
+    let real = std::fs::canonicalize(&certbot).unwrap_or(certbot);
+    if real.starts_with("/snap") || real.ends_with("snap") {
+        return Some("/snap/certbot/current".into());
+    }
+    // Only the first line: a certbot script is small, but read no more than needed.
+    let mut head = [0u8; 256];
+    let n = std::io::Read::read(&mut std::fs::File::open(&real).ok()?, &mut head).ok()?;
+    let line = std::str::from_utf8(&head[..n]).ok()?.lines().next()?;
+    let interp = line.strip_prefix("#!")?.split_whitespace().next()?;
+    // `#!/usr/bin/env python3` names no path; the system prefix is the best guess.
+    if interp.ends_with("/env") {
+        return Some("/usr".into());
+    }
+    Path::new(interp).parent()?.parent().map(Path::to_path_buf)
+}
+
+/// certifi packages under `lib/python3*/{site,dist}-packages` (and Debian's `lib/python3`).
+fn certifi_under(libs: &[PathBuf]) -> Vec<PythonBundle> {
+    let mut out: Vec<PythonBundle> = Vec::new();
+    for lib in libs {
+        let Ok(rd) = std::fs::read_dir(lib) else {
+            continue;
+        };
+        let mut pys: Vec<PathBuf> = rd
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+            .map(|e| e.path())
+            .collect();
+        pys.sort();
+        for py in pys {
+            for sub in ["site-packages", "dist-packages"] {
+                let pkg = py.join(sub).join("certifi");
+                let pem = pkg.join("cacert.pem");
+                if !pem.is_file() && !pkg.join("core.py").is_file() {
+                    continue;
+                }
+                let core = std::fs::read_to_string(pkg.join("core.py")).unwrap_or_default();
+                let used = if core.contains("/etc/ssl/certs/ca-certificates.crt") {
+                    PathBuf::from("/etc/ssl/certs/ca-certificates.crt")
+                } else {
+                    pem
+                };
+                if !out.iter().any(|b| b.path == used) {
+                    out.push(PythonBundle {
+                        found: format!("certifi in {}", pkg.display()),
+                        path: used,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 fn attribute_pem_errors(paths: &[PathBuf]) -> Vec<LoadError> {
     let mut files = Vec::new();
     for p in paths {
