@@ -352,8 +352,8 @@ impl PythonBundle {
 /// The bundles Python `requests` would use for certbot here, found without running Python:
 ///
 /// 1. REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (requests then ignores certifi);
-/// 2. else the certifi package next to the interpreter named in certbot's `#!` line, when a
-///    certbot is installed (PATH, /opt/certbot/bin; the snap is its own prefix);
+/// 2. else the certifi package the interpreter named in certbot's `#!` line imports first, when
+///    a certbot is installed (PATH, /opt/certbot/bin; the snap is its own prefix);
 /// 3. else every certifi package in the usual places (system and /usr/local site- and
 ///    dist-packages, $VIRTUAL_ENV, ~/.local, /opt/certbot, the certbot snap), since a Python
 ///    ACME client installed later would use one of them.
@@ -370,9 +370,15 @@ pub fn requests_bundles(env: &dyn Fn(&str) -> Option<String>) -> Vec<PythonBundl
         }
     }
     if let Some(prefix) = certbot_prefix(env) {
-        let found = certifi_under(&[prefix.join("lib")]);
-        if !found.is_empty() {
-            return found;
+        // Python imports the first certifi on sys.path; for the system Python /usr/local's
+        // packages come before the distribution's.
+        let mut libs = Vec::new();
+        if prefix == Path::new("/usr") {
+            libs.push(PathBuf::from("/usr/local/lib"));
+        }
+        libs.push(prefix.join("lib"));
+        if let Some(first) = certifi_under(&libs).into_iter().next() {
+            return vec![first];
         }
     }
     let mut libs: Vec<PathBuf> = vec![
