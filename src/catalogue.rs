@@ -14,6 +14,8 @@ use crate::report::model::Severity;
 const FILES: &[(&str, &str)] = &[
     ("dns.acme", include_str!("../checks/dns.acme.toml")),
     ("tcp.acme", include_str!("../checks/tcp.acme.toml")),
+    ("path.ping", include_str!("../checks/path.ping.toml")),
+    ("path.trace", include_str!("../checks/path.trace.toml")),
     ("tls.acme", include_str!("../checks/tls.acme.toml")),
     (
         "acme.directory",
@@ -22,6 +24,21 @@ const FILES: &[(&str, &str)] = &[
     ("trust.store", include_str!("../checks/trust.store.toml")),
     ("system.clock", include_str!("../checks/system.clock.toml")),
     ("proxy.env", include_str!("../checks/proxy.env.toml")),
+    ("dns.domain", include_str!("../checks/dns.domain.toml")),
+    ("dns.caa", include_str!("../checks/dns.caa.toml")),
+    (
+        "http01.reachability",
+        include_str!("../checks/http01.reachability.toml"),
+    ),
+    ("http01.token", include_str!("../checks/http01.token.toml")),
+    (
+        "tlsalpn01.reachability",
+        include_str!("../checks/tlsalpn01.reachability.toml"),
+    ),
+    (
+        "dns01.delegation",
+        include_str!("../checks/dns01.delegation.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

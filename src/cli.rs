@@ -131,6 +131,16 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChallengeArg {
+    #[value(name = "http-01")]
+    Http01,
+    #[value(name = "tls-alpn-01")]
+    TlsAlpn01,
+    #[value(name = "dns-01")]
+    Dns01,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FailOnArg {
     Warn,
     Fail,
@@ -189,6 +199,30 @@ pub struct RunArgs {
     /// Show evidence, info findings and timings.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// The challenge type the certificate will be validated with.
+    #[arg(long, value_enum, default_value = "http-01")]
+    pub challenge: ChallengeArg,
+
+    /// Web server document root: write a real token under DIR/.well-known/acme-challenge/ and fetch it through the domain.
+    #[arg(long, value_name = "DIR", conflicts_with = "standalone")]
+    pub webroot: Option<PathBuf>,
+
+    /// Serve a real token on port 80 briefly, as certbot --standalone does (needs port 80 free).
+    #[arg(long)]
+    pub standalone: bool,
+
+    /// Port probed instead of 80 for HTTP-01 (for test fixtures).
+    #[arg(long, hide = true, default_value_t = 80)]
+    pub http_port: u16,
+
+    /// Port probed instead of 443 for TLS on the user's domain (for test fixtures).
+    #[arg(long, hide = true, default_value_t = 443)]
+    pub https_port: u16,
+
+    /// Port used instead of 53 for queries to authoritative nameservers (for test fixtures).
+    #[arg(long, hide = true, default_value_t = 53)]
+    pub dns_port: u16,
 }
 
 fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
@@ -230,6 +264,11 @@ impl RunArgs {
             Some(p) => ca::roots_from_pem(p)?,
             None => profile.expected_roots.clone(),
         };
+        if let Some(d) = &self.webroot {
+            if !d.is_dir() {
+                return Err(format!("--webroot {}: not a directory", d.display()));
+            }
+        }
         if let Some(p) = &self.trust_store {
             std::fs::metadata(p).map_err(|e| format!("--trust-store {}: {e}", p.display()))?;
         }
@@ -270,6 +309,16 @@ impl RunArgs {
                 FailOnArg::Fail => FailOn::Fail,
             },
             command_line,
+            challenge: match self.challenge {
+                ChallengeArg::Http01 => crate::plan::Challenge::Http01,
+                ChallengeArg::TlsAlpn01 => crate::plan::Challenge::TlsAlpn01,
+                ChallengeArg::Dns01 => crate::plan::Challenge::Dns01,
+            },
+            webroot: self.webroot,
+            standalone: self.standalone,
+            http_port: self.http_port,
+            https_port: self.https_port,
+            dns_port: self.dns_port,
         };
         Ok((
             plan,

@@ -69,6 +69,7 @@ fn plan_report(plan: &Plan) -> PlanReport {
         resolver: plan.resolver.map(|r| r.to_string()),
         trust_store: plan.trust_store.as_ref().map(|p| p.display().to_string()),
         ip_family: plan.family.label().into(),
+        challenge: plan.challenge.label().into(),
         timeout_ms: plan.timeout.as_millis() as u64,
         only: plan.only.clone(),
         skip: plan.skip.clone(),

@@ -420,6 +420,12 @@ mod tests {
             skip: skip.iter().map(|s| s.to_string()).collect(),
             fail_on: FailOn::Fail,
             command_line: Vec::new(),
+            challenge: crate::plan::Challenge::Http01,
+            webroot: None,
+            standalone: false,
+            http_port: 80,
+            https_port: 443,
+            dns_port: 53,
         })
     }
 

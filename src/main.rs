@@ -40,9 +40,13 @@ fn main() -> ExitCode {
                     if reached { 0 } else { 1 },
                 )
             }
-            Err(e) => {
+            Err(acme_doctor::trace_command::TraceError::Usage(e)) => {
                 eprintln!("acme-doctor trace: {e}");
                 ExitCode::from(2)
+            }
+            Err(acme_doctor::trace_command::TraceError::NoTarget(e)) => {
+                eprintln!("acme-doctor trace: {e}");
+                ExitCode::from(1)
             }
         };
     }

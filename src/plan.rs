@@ -32,6 +32,27 @@ impl IpFamily {
     }
 }
 
+/// The ACME challenge type the user intends to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Challenge {
+    #[serde(rename = "http-01")]
+    Http01,
+    #[serde(rename = "tls-alpn-01")]
+    TlsAlpn01,
+    #[serde(rename = "dns-01")]
+    Dns01,
+}
+
+impl Challenge {
+    pub fn label(self) -> &'static str {
+        match self {
+            Challenge::Http01 => "http-01",
+            Challenge::TlsAlpn01 => "tls-alpn-01",
+            Challenge::Dns01 => "dns-01",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     Warn,
@@ -53,6 +74,17 @@ pub struct Plan {
     pub skip: Vec<String>,
     pub fail_on: FailOn,
     pub command_line: Vec<String>,
+    /// Inbound checks: the challenge type, and how to serve a real token.
+    pub challenge: Challenge,
+    /// `--webroot DIR`: where the web server serves `/.well-known/acme-challenge/` from.
+    pub webroot: Option<PathBuf>,
+    /// `--standalone`: serve the token ourselves on port 80 when it is free.
+    pub standalone: bool,
+    /// Test seams (hidden options): ports used instead of 80, 443 and 53 for probes of the
+    /// user's domain and its nameservers, so fixtures can run unprivileged on loopback.
+    pub http_port: u16,
+    pub https_port: u16,
+    pub dns_port: u16,
 }
 
 impl Plan {

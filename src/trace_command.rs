@@ -27,10 +27,18 @@ pub struct NamedTrace {
     pub names: Vec<(IpAddr, String)>,
 }
 
+/// Why `trace` could not produce a report: bad input (exit 2) or nothing to trace (exit 1).
+#[derive(Debug)]
+pub enum TraceError {
+    Usage(String),
+    NoTarget(String),
+}
+
 /// Resolves the target, traces each address family in parallel and returns the report.
-pub async fn run(args: &TraceArgs) -> Result<TraceReport, String> {
-    let (host, port) = args.host_port()?;
-    let resolver = Resolver::new(args.resolver, Duration::from_secs(3))?;
+pub async fn run(args: &TraceArgs) -> Result<TraceReport, TraceError> {
+    let (host, port) = args.host_port().map_err(TraceError::Usage)?;
+    let resolver =
+        Resolver::new(args.resolver, Duration::from_secs(3)).map_err(TraceError::Usage)?;
     let mut targets: Vec<IpAddr> = Vec::new();
     let mut errors = Vec::new();
     if let Ok(ip) = host.parse::<IpAddr>() {
@@ -49,10 +57,10 @@ pub async fn run(args: &TraceArgs) -> Result<TraceReport, String> {
     }
     targets.retain(|ip| !(args.ipv4 && ip.is_ipv6()) && !(args.ipv6 && ip.is_ipv4()));
     if targets.is_empty() {
-        return Err(format!(
+        return Err(TraceError::NoTarget(format!(
             "no address to trace for {host}: {}",
             errors.join("; ")
-        ));
+        )));
     }
     let opts = TraceOptions {
         max_hops: args.max_hops,
@@ -65,7 +73,9 @@ pub async fn run(args: &TraceArgs) -> Result<TraceReport, String> {
         .collect();
     let mut traces = Vec::new();
     for h in handles {
-        let t = h.await.map_err(|e| format!("trace task failed: {e}"))?;
+        let t = h
+            .await
+            .map_err(|e| TraceError::NoTarget(format!("trace task failed: {e}")))?;
         let names = if args.no_rdns {
             Vec::new()
         } else {

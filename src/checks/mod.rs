@@ -6,6 +6,8 @@ use crate::engine::Check;
 
 pub mod acme_directory;
 pub mod dns_acme;
+pub mod path_ping;
+pub mod path_trace;
 pub mod proxy_env;
 pub mod system_clock;
 pub mod tcp_acme;
@@ -19,6 +21,8 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(tcp_acme::TcpAcme),
         Arc::new(tls_acme::TlsAcme),
         Arc::new(trust_store::TrustStore),
+        Arc::new(path_ping::PathPing),
+        Arc::new(path_trace::PathTrace),
         Arc::new(acme_directory::AcmeDirectory),
         Arc::new(system_clock::SystemClock),
         Arc::new(proxy_env::ProxyEnvCheck),

@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod dns;
 pub mod http;
+pub mod icmp;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;

@@ -161,6 +161,7 @@ pub struct PlanReport {
     pub resolver: Option<String>,
     pub trust_store: Option<String>,
     pub ip_family: String,
+    pub challenge: String,
     pub timeout_ms: u64,
     pub only: Vec<String>,
     pub skip: Vec<String>,

@@ -42,15 +42,21 @@ pub fn render(report: &Report, verbose: bool) -> String {
         table.set_width(120);
     }
     for c in &report.checks {
-        let mut row = vec![
+        let time = match c.status {
+            Status::Skipped => String::new(),
+            _ => format!("{} ms", c.duration_ms),
+        };
+        let name = if verbose {
+            format!("{} ({})", c.title, c.id)
+        } else {
+            c.title.clone()
+        };
+        table.add_row(vec![
             Cell::new(glyph(c.status)),
-            Cell::new(&c.id),
+            Cell::new(name),
             Cell::new(&c.summary),
-        ];
-        if verbose {
-            row.push(Cell::new(format!("{} ms", c.duration_ms)));
-        }
-        table.add_row(row);
+            Cell::new(time),
+        ]);
     }
     out.push_str(&table.to_string());
     out.push('\n');
