@@ -789,3 +789,45 @@ async fn handshake_failure(
         format!("the TLS handshake with {target} via {via} failed: {e}{probe_text}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn isrg_x1() -> CertInfo {
+        let pem = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/isrg-root-x1.pem"
+        ))
+        .unwrap();
+        let der = rustls_pemfile::certs(&mut pem.as_slice())
+            .next()
+            .unwrap()
+            .unwrap();
+        CertInfo::parse(der.as_ref()).unwrap()
+    }
+
+    #[test]
+    fn names_compare_with_mozilla_anchor_subjects() {
+        let x1 = isrg_x1();
+        assert!(x1.self_issued() && x1.is_ca);
+        let mozilla = webpki_roots::TLS_SERVER_ROOTS;
+        assert!(mozilla
+            .iter()
+            .any(|a| a.subject.as_ref() == strip_seq(&x1.subject_raw)));
+        assert!(!mozilla
+            .iter()
+            .any(|a| a.subject.as_ref() == x1.subject_raw.as_slice()));
+    }
+
+    #[test]
+    fn path_stops_at_a_self_issued_certificate() {
+        let x1 = isrg_x1();
+        assert_eq!(path(&[x1.clone(), x1.clone()], None), vec![0]);
+        assert_eq!(
+            path(std::slice::from_ref(&x1), Some(&x1.subject_raw)),
+            vec![0]
+        );
+        assert!(path(&[], None).is_empty());
+    }
+}
