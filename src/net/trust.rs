@@ -103,11 +103,13 @@ pub enum TrustSource {
         ssl_cert_file: Option<PathBuf>,
         ssl_cert_dir: Vec<PathBuf>,
     },
-    /// rustls-native-certs' platform default (openssl-probe locations on Linux).
+    /// rustls-native-certs' default on Unix: the openssl-probe locations.
     System {
         file: Option<PathBuf>,
         dirs: Vec<PathBuf>,
     },
+    /// The OS certificate store (macOS keychains, Windows ROOT store).
+    Platform,
     /// Nothing could be loaded at all.
     None,
 }
@@ -149,6 +151,13 @@ impl TrustSource {
                     format!("system store: {}", parts.join(", "))
                 }
             }
+            TrustSource::Platform => {
+                if cfg!(windows) {
+                    "Windows ROOT certificate store".into()
+                } else {
+                    "macOS keychain trust settings".into()
+                }
+            }
             TrustSource::None => "none".into(),
         }
     }
@@ -162,7 +171,7 @@ impl TrustSource {
                 ssl_cert_dir,
             } => ssl_cert_file.iter().chain(ssl_cert_dir).cloned().collect(),
             TrustSource::System { file, dirs } => file.iter().chain(dirs).cloned().collect(),
-            TrustSource::None => Vec::new(),
+            TrustSource::Platform | TrustSource::None => Vec::new(),
         }
     }
 }
@@ -322,6 +331,9 @@ fn native_source() -> TrustSource {
             ssl_cert_file: file,
             ssl_cert_dir: dirs,
         };
+    }
+    if cfg!(any(windows, target_os = "macos")) {
+        return TrustSource::Platform;
     }
     let probe = openssl_probe::probe();
     TrustSource::System {
