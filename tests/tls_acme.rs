@@ -491,3 +491,22 @@ async fn stale_cross_sign_fails_only_without_the_current_root() {
     // On that path the expired cross-sign counts.
     assert!(summary(&run_old, "tls.acme.expired").contains("intermediate 2"));
 }
+
+/// A box that resets every ClientHello offering TLS 1.3: modern clients fail, and the report
+/// says a TLS 1.2-only client gets through.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls13_intolerant_path_notes_that_tls12_works() {
+    let pki = Pki::new();
+    let leaf = pki.int.valid_leaf(&["acme.test"]);
+    let fx = TlsFixture::start(Behaviour::Tls13Intolerant {
+        chain: pki.chain(&leaf),
+        key: leaf.key,
+    })
+    .await;
+    let root = pki.file("root.pem", &[&pki.root.pem]);
+    let run = run(&fx, &root, &root, &[], "3").await;
+    let f = run.finding("tls.acme.reset");
+    let detail = f["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("TLS 1.2-only handshake did succeed"), "{f}");
+    assert_eq!(run.code, 1);
+}

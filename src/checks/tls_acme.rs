@@ -252,11 +252,17 @@ async fn run(ctx: &Ctx) -> Outcome {
         Ok(n) => n.clone(),
         Err(e) => {
             let mut f = handshake_failure(e, &route, &host, port, &via, t).await;
-            if let Ok(Attempt { result: Ok(n), .. }) = &old.attempt {
-                let note = format!(
+            let note = match &old.attempt {
+                Ok(Attempt { result: Ok(n), .. }) => Some(format!(
                     "A TLS 1.2-only handshake did succeed ({} {}): something on the path breaks the TLS 1.3 ClientHello, and only clients limited to TLS 1.2 get through.",
                     n.version, n.cipher
-                );
+                )),
+                Ok(Attempt { result: Err(e2), .. }) => {
+                    Some(format!("A TLS 1.2-only handshake failed too: {e2}."))
+                }
+                Err(_) => None,
+            };
+            if let Some(note) = note {
                 f.detail = Some(match f.detail.take() {
                     Some(d) => format!("{d}\n{note}"),
                     None => note,
@@ -766,12 +772,10 @@ async fn handshake_failure(
         )
         .detail(format!("modern handshake: {e}{probe_text}"));
     }
-    if matches!(e, TlsError::Eof | TlsError::Reset)
-        && matches!(
-            probe,
-            None | Some(LegacyReply::Reset | LegacyReply::Closed | LegacyReply::Timeout)
-        )
-    {
+    // A reset or close is what happened, whatever a TLS 1.0 hello then got (the same drop, or
+    // an answer showing the peer drops only modern hellos); only a legacy ServerHello above
+    // explains it differently.
+    if matches!(e, TlsError::Eof | TlsError::Reset) {
         let how = if *e == TlsError::Reset {
             "reset the connection (TCP RST)"
         } else {

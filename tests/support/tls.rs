@@ -26,6 +26,12 @@ pub enum Behaviour {
     Reset,
     /// Accepts and never says anything.
     Silent,
+    /// A TLS 1.2 server behind a box that resets any ClientHello offering TLS 1.3 cipher suites
+    /// (a TLS 1.3-intolerant middlebox).
+    Tls13Intolerant {
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    },
     /// Answers any ClientHello with this fatal alert (40 handshake_failure, 70 protocol_version).
     Alert(u8),
 }
@@ -78,6 +84,25 @@ fn reset(s: TcpStream) {
     drop(s);
 }
 
+/// Whether a ClientHello lists TLS 1.3 in its supported_versions extension (tls-parser).
+fn offers_tls13(hello: &[u8]) -> bool {
+    let Ok((_, rec)) = tls_parser::parse_tls_plaintext(hello) else {
+        return false;
+    };
+    rec.msg.iter().any(|m| match m {
+        tls_parser::TlsMessage::Handshake(tls_parser::TlsMessageHandshake::ClientHello(ch)) => ch
+            .ext
+            .and_then(|e| tls_parser::parse_tls_client_hello_extensions(e).ok())
+            .is_some_and(|(_, exts)| {
+                exts.iter().any(|x| {
+                    matches!(x, tls_parser::TlsExtension::SupportedVersions(v)
+                        if v.iter().any(|v| v.0 == 0x0304))
+                })
+            }),
+        _ => false,
+    })
+}
+
 /// The client_version in a ClientHello record, parsed with tls-parser.
 fn client_version(hello: &[u8]) -> Option<u16> {
     let (_, rec) = tls_parser::parse_tls_plaintext(hello).ok()?;
@@ -89,12 +114,27 @@ fn client_version(hello: &[u8]) -> Option<u16> {
     })
 }
 
-async fn serve_one(
-    mut s: TcpStream,
-    b: Arc<Behaviour>,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-) {
+async fn serve_one(mut s: TcpStream, b: Arc<Behaviour>, config: Option<Arc<rustls::ServerConfig>>) {
+    let acceptor = config.clone().map(tokio_rustls::TlsAcceptor::from);
     match &*b {
+        Behaviour::Tls13Intolerant { .. } => {
+            // Look at the ClientHello without consuming it, as a middlebox would.
+            let mut buf = vec![0u8; 16 * 1024];
+            let n = match tokio::time::timeout(Duration::from_secs(10), s.peek(&mut buf)).await {
+                Ok(Ok(n)) => n,
+                _ => return,
+            };
+            if offers_tls13(&buf[..n]) {
+                reset(s);
+            } else if let Some(a) = acceptor {
+                if let Ok(Ok(mut tls)) =
+                    tokio::time::timeout(Duration::from_secs(10), a.accept(s)).await
+                {
+                    let mut buf = [0u8; 1024];
+                    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf)).await;
+                }
+            }
+        }
         Behaviour::Tls { .. } => {
             if let Some(a) = acceptor {
                 if let Ok(Ok(mut tls)) =
@@ -150,7 +190,17 @@ impl TlsFixture {
     pub async fn start(b: Behaviour) -> TlsFixture {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let acceptor = match &b {
+        let config = match &b {
+            Behaviour::Tls13Intolerant { chain, key } => Some(Arc::new(
+                rustls::ServerConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_protocol_versions(&[&rustls::version::TLS12])
+                .expect("versions")
+                .with_no_client_auth()
+                .with_single_cert(chain.clone(), key.clone_key())
+                .expect("server cert"),
+            )),
             Behaviour::Tls {
                 chain,
                 key,
@@ -165,14 +215,14 @@ impl TlsFixture {
                 .with_single_cert(chain.clone(), key.clone_key())
                 .expect("server cert");
                 cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-                Some(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+                Some(Arc::new(cfg))
             }
             _ => None,
         };
         let b = Arc::new(b);
         let task = tokio::spawn(async move {
             while let Ok((s, _)) = listener.accept().await {
-                tokio::spawn(serve_one(s, b.clone(), acceptor.clone()));
+                tokio::spawn(serve_one(s, b.clone(), config.clone()));
             }
         });
         TlsFixture { addr, task }
