@@ -11,12 +11,16 @@ pub mod path_trace;
 pub mod proxy_env;
 pub mod system_clock;
 pub mod tcp_acme;
+pub mod tls_acme;
+pub mod trust_store;
 
 /// Every check, in any order: the report sorts by catalogue order.
 pub fn all() -> Vec<Arc<dyn Check>> {
     vec![
         Arc::new(dns_acme::DnsAcme),
         Arc::new(tcp_acme::TcpAcme),
+        Arc::new(tls_acme::TlsAcme),
+        Arc::new(trust_store::TrustStore),
         Arc::new(path_ping::PathPing),
         Arc::new(path_trace::PathTrace),
         Arc::new(acme_directory::AcmeDirectory),

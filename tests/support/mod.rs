@@ -3,8 +3,10 @@
 
 pub mod acme_server;
 pub mod dns;
+pub mod pki;
 pub mod proxy;
 pub mod tcp;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 
