@@ -55,7 +55,7 @@ pub async fn run(args: &TraceArgs) -> Result<TraceReport, TraceError> {
             }
         }
     }
-    targets.retain(|ip| !(args.ipv4 && ip.is_ipv6()) && !(args.ipv6 && ip.is_ipv4()));
+    targets.retain(|ip| !(args.ipv4 && ip.is_ipv6() || args.ipv6 && ip.is_ipv4()));
     if targets.is_empty() {
         return Err(TraceError::NoTarget(format!(
             "no address to trace for {host}: {}",

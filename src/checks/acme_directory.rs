@@ -57,7 +57,7 @@ impl Directory {
             ("keyChange", &self.key_change),
         ]
         .into_iter()
-        .filter(|(_, v)| v.as_deref().map_or(true, |s| s.trim().is_empty()))
+        .filter(|(_, v)| v.as_deref().is_none_or(|s| s.trim().is_empty()))
         .map(|(k, _)| k)
         .collect()
     }
