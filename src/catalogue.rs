@@ -16,6 +16,7 @@ const FILES: &[(&str, &str)] = &[
     ("tcp.acme", include_str!("../checks/tcp.acme.toml")),
     ("path.ping", include_str!("../checks/path.ping.toml")),
     ("path.trace", include_str!("../checks/path.trace.toml")),
+    ("path.mtu", include_str!("../checks/path.mtu.toml")),
     ("tls.acme", include_str!("../checks/tls.acme.toml")),
     (
         "acme.directory",

@@ -6,6 +6,7 @@ use crate::engine::Check;
 
 pub mod acme_directory;
 pub mod dns_acme;
+pub mod path_mtu;
 pub mod path_ping;
 pub mod path_trace;
 pub mod proxy_env;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(trust_store::TrustStore),
         Arc::new(path_ping::PathPing),
         Arc::new(path_trace::PathTrace),
+        Arc::new(path_mtu::PathMtu),
         Arc::new(acme_directory::AcmeDirectory),
         Arc::new(system_clock::SystemClock),
         Arc::new(proxy_env::ProxyEnvCheck),

@@ -34,6 +34,14 @@ pub enum Behaviour {
     },
     /// Answers any ClientHello with this fatal alert (40 handshake_failure, 70 protocol_version).
     Alert(u8),
+    /// A TLS server behind a path-MTU blackhole: when the client's MSS lets the server send
+    /// segments larger than `max_mss`, those segments "never arrive" (the fixture stays silent);
+    /// with a smaller MSS the handshake completes.
+    MtuBlackhole {
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        max_mss: u32,
+    },
 }
 
 pub fn tls(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Behaviour {
@@ -135,6 +143,22 @@ async fn serve_one(mut s: TcpStream, b: Arc<Behaviour>, config: Option<Arc<rustl
                 }
             }
         }
+        Behaviour::MtuBlackhole { max_mss, .. } => {
+            let mss = socket2::SockRef::from(&s).tcp_mss().unwrap_or(u32::MAX);
+            if mss > *max_mss {
+                // Full-size segments are lost on the way: the client sees a stall.
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return;
+            }
+            if let Some(a) = acceptor {
+                if let Ok(Ok(mut tls)) =
+                    tokio::time::timeout(Duration::from_secs(10), a.accept(s)).await
+                {
+                    let mut buf = [0u8; 1024];
+                    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf)).await;
+                }
+            }
+        }
         Behaviour::Tls { .. } => {
             if let Some(a) = acceptor {
                 if let Ok(Ok(mut tls)) =
@@ -196,6 +220,16 @@ impl TlsFixture {
                     rustls::crypto::ring::default_provider(),
                 ))
                 .with_protocol_versions(&[&rustls::version::TLS12])
+                .expect("versions")
+                .with_no_client_auth()
+                .with_single_cert(chain.clone(), key.clone_key())
+                .expect("server cert"),
+            )),
+            Behaviour::MtuBlackhole { chain, key, .. } => Some(Arc::new(
+                rustls::ServerConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
                 .expect("versions")
                 .with_no_client_auth()
                 .with_single_cert(chain.clone(), key.clone_key())
