@@ -6,6 +6,7 @@ use crate::engine::Check;
 
 pub mod acme_directory;
 pub mod dns_acme;
+pub mod http01_reachability;
 pub mod path_ping;
 pub mod path_trace;
 pub mod proxy_env;
@@ -22,5 +23,6 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(acme_directory::AcmeDirectory),
         Arc::new(system_clock::SystemClock),
         Arc::new(proxy_env::ProxyEnvCheck),
+        Arc::new(http01_reachability::Http01Reachability),
     ]
 }
