@@ -267,7 +267,8 @@ async fn run(ctx: &Ctx) -> Outcome {
     out.with_facts(facts)
 }
 
-async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
+/// Polls futures together (there is no `futures` crate here) and returns results in order.
+pub async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
     let mut out = Vec::new();
     // Sequential awaits of already-created futures would not overlap; pin them into a join.
     let mut pinned: Vec<std::pin::Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();

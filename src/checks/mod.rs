@@ -7,6 +7,7 @@ use crate::engine::Check;
 pub mod acme_directory;
 pub mod dns_acme;
 pub mod http01_reachability;
+pub mod http01_token;
 pub mod path_ping;
 pub mod path_trace;
 pub mod proxy_env;
@@ -24,5 +25,6 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(system_clock::SystemClock),
         Arc::new(proxy_env::ProxyEnvCheck),
         Arc::new(http01_reachability::Http01Reachability),
+        Arc::new(http01_token::Http01Token),
     ]
 }
