@@ -347,17 +347,18 @@ fn router(server: &str) -> bool {
         .any(|r| server == *r || (*r == "LANCOM" && server.starts_with("LANCOM")))
 }
 
-/// The CDN named by the response headers, if any.
-pub fn cdn(a: &Answer) -> Option<&'static str> {
-    let server = a.server().unwrap_or_default().to_ascii_lowercase();
-    if server.contains("cloudflare") || a.headers.contains_key("cf-ray") {
+/// The CDN named by response headers, if any.
+pub fn cdn(h: &hyper::header::HeaderMap) -> Option<&'static str> {
+    let server = validation::header(h, "server")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if server.contains("cloudflare") || h.contains_key("cf-ray") {
         Some("Cloudflare")
-    } else if server.contains("cloudfront") || a.headers.contains_key("x-amz-cf-id") {
+    } else if server.contains("cloudfront") || h.contains_key("x-amz-cf-id") {
         Some("Amazon CloudFront")
     } else if server.contains("akamaighost") {
         Some("Akamai")
-    } else if a
-        .headers
+    } else if h
         .get("x-served-by")
         .is_some_and(|v| v.to_str().unwrap_or_default().contains("cache-"))
     {
@@ -476,7 +477,7 @@ pub fn diagnose(p: &Probed, challenge: Challenge) -> Vec<Finding> {
                         .detail(describe(t)),
                     );
                 }
-                if let Some(c) = cdn(a) {
+                if let Some(c) = cdn(&a.headers) {
                     let meaning = match challenge {
                         Challenge::TlsAlpn01 => "tls-alpn-01 cannot work through it",
                         _ => "http-01 works only if it passes /.well-known/acme-challenge/ through to the origin",

@@ -13,6 +13,7 @@ pub mod path_trace;
 pub mod proxy_env;
 pub mod system_clock;
 pub mod tcp_acme;
+pub mod tlsalpn01_reachability;
 
 /// Every check, in any order: the report sorts by catalogue order.
 pub fn all() -> Vec<Arc<dyn Check>> {
@@ -26,5 +27,6 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(proxy_env::ProxyEnvCheck),
         Arc::new(http01_reachability::Http01Reachability),
         Arc::new(http01_token::Http01Token),
+        Arc::new(tlsalpn01_reachability::TlsAlpn01Reachability),
     ]
 }

@@ -983,7 +983,7 @@ mod tests {
             &from,
             301,
             "https://example.com:8443/y",
-            &[from.clone()]
+            std::slice::from_ref(&from)
         )
         .is_ok());
         assert!(matches!(
@@ -992,7 +992,7 @@ mod tests {
                 &from,
                 301,
                 "https://example.com:9999/y",
-                &[from.clone()]
+                std::slice::from_ref(&from)
             ),
             Err(RedirectError::Port { port: 9999, .. })
         ));
