@@ -282,6 +282,29 @@ async fn redirect_to_https_target_that_breaks_the_handshake() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn redirect_to_https_target_without_tls_1_2() {
+    let lab = Lab::new().await;
+    // What a TLS 1.0-only server sends to a ClientHello with 1.2 as the minimum.
+    let old = HttpFixture::start(
+        Some(Conn::Raw(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])),
+        None,
+    )
+    .await;
+    let target = format!("https://v4.example.com:{}/", old.port);
+    let web = HttpFixture::start(
+        Some(always(Reply::redirect(301, &target))),
+        Some(always(Reply::redirect(301, &target))),
+    )
+    .await;
+    let run = lab.run(web.port, old.port, &[]).await;
+    let s = summary(&run, "http01.reachability.https-redirect-failed");
+    assert!(
+        s.contains("redirected to an HTTPS server that doesn't support TLSv1.2 or better"),
+        "{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn plain_http_sent_to_https_port_page() {
     let lab = Lab::new().await;
     let page = "<html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head><body><center><h1>400 Bad Request</h1></center><center>The plain HTTP request was sent to HTTPS port</center></body></html>";

@@ -90,7 +90,7 @@ async fn webroot_round_trip_passes_and_cleans_up() {
     assert!(severities(&run).is_empty(), "{}", run.stdout);
     let facts = &run.check(CHECK)["facts"];
     assert_eq!(facts["mode"], "webroot");
-    let probes = facts["identifiers"][0][1].as_array().unwrap();
+    let probes = facts["identifiers"][0]["probes"].as_array().unwrap();
     assert_eq!(probes.len(), 2);
     assert!(probes.iter().all(|p| p["matched"] == true), "{facts}");
     assert_clean(root.path());
@@ -214,7 +214,7 @@ async fn standalone_serves_the_token_like_certbot() {
     assert_eq!(run.status(CHECK), "pass", "{}", run.stdout);
     let facts = &run.check(CHECK)["facts"];
     assert_eq!(facts["mode"], "standalone");
-    assert!(facts["identifiers"][0][1]
+    assert!(facts["identifiers"][0]["probes"]
         .as_array()
         .unwrap()
         .iter()

@@ -429,9 +429,12 @@ pub fn diagnose(p: &Probed, challenge: Challenge) -> Vec<Finding> {
     for (ip, t) in &p.per_addr {
         match &t.result {
             Err(e) => {
-                let f = finding(error_code(e), format!("{name} at {ip}: {}", t.ca_message()))
-                    .detail(format!("{}\n{ca_text}", describe(t)))
-                    .with(ip.to_string(), e.to_string(), Sensitivity::Public);
+                let f = finding(
+                    error_code(e),
+                    format!("{name} at {ip}: {}", t.fetch_message()),
+                )
+                .detail(format!("{}\n{ca_text}", describe(t)))
+                .with(ip.to_string(), e.to_string(), Sensitivity::Public);
                 out.push(f.severity(sev));
             }
             Ok(a) => {

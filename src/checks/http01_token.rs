@@ -63,7 +63,13 @@ pub struct TokenProbe {
 pub struct Http01TokenFacts {
     pub mode: String,
     pub url_path: String,
-    pub identifiers: Vec<(String, Vec<TokenProbe>)>,
+    pub identifiers: Vec<TokenIdentifier>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenIdentifier {
+    pub identifier: String,
+    pub probes: Vec<TokenProbe>,
 }
 
 // ---- the token file and its cleanup ---------------------------------------------------------
@@ -411,7 +417,10 @@ async fn run(ctx: &Ctx) -> Outcome {
                 Sensitivity::Public,
             );
         }
-        facts.identifiers.push((p.name.clone(), probes));
+        facts.identifiers.push(TokenIdentifier {
+            identifier: p.name.clone(),
+            probes,
+        });
     }
     out.summary = summary.join("; ");
     out.with_facts(facts)
@@ -433,7 +442,7 @@ fn diagnose(p: &Probed, content: &str, mode: &str) -> (Vec<Finding>, Vec<TokenPr
     }
     let verdict = |t: &Trace| -> Result<(), (&'static str, String)> {
         match &t.result {
-            Err(_) => Err(("http01.token.fetch-failed", t.ca_message())),
+            Err(_) => Err(("http01.token.fetch-failed", t.fetch_message())),
             Ok(a) if a.status == 200 && !a.truncated && matches(&a.body, content) => Ok(()),
             Ok(a) if a.status == 404 => Err((
                 "http01.token.not-found",

@@ -263,22 +263,26 @@ impl Trace {
 
     /// The message the CA would show: `<IP>: Fetching <url>: <error>` for connection errors.
     pub fn ca_message(&self) -> String {
+        if let Err(FetchError::Dns { .. }) = &self.result {
+            return self.fetch_message();
+        }
+        let ip = self
+            .last()
+            .and_then(|h| h.addr)
+            .map(|a| format!("{}: ", a.ip()))
+            .unwrap_or_default();
+        format!("{ip}{}", self.fetch_message())
+    }
+
+    /// `Fetching <url>: <error>`, for messages that name the address already.
+    pub fn fetch_message(&self) -> String {
         let Err(e) = &self.result else {
             return String::new();
         };
-        let (ip, url) = self
-            .last()
-            .map(|h| {
-                (
-                    h.addr.map(|a| format!("{}: ", a.ip())).unwrap_or_default(),
-                    h.url.clone(),
-                )
-            })
-            .unwrap_or_default();
+        let url = self.last().map(|h| h.url.clone()).unwrap_or_default();
         match e {
-            FetchError::Redirect(r) => format!("{ip}Fetching {url}: {r}"),
             FetchError::Dns { .. } => e.to_string(),
-            other => format!("{ip}Fetching {url}: {other}"),
+            other => format!("Fetching {url}: {other}"),
         }
     }
 }
