@@ -52,7 +52,10 @@ impl Lab {
             args.extend_from_slice(&["--timeout", "2"]);
         }
         args.extend_from_slice(extra);
-        if !extra.iter().any(|a| a.contains("example.com")) {
+        if !extra
+            .iter()
+            .any(|a| a.contains("example.com") || a.parse::<std::net::IpAddr>().is_ok())
+        {
             args.push(NAME);
         }
         doctor(&args, &[]).await
@@ -507,4 +510,16 @@ async fn wildcards_and_other_challenges_are_skipped_with_a_reason() {
         .await;
     no_warn_or_fail(&run);
     assert_eq!(facts(&run)["wildcards_skipped"][0], "*.example.com");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ip_identifier_is_probed_at_itself() {
+    let lab = Lab::new().await;
+    let web = HttpFixture::start(Some(always(Reply::status(404))), None).await;
+    let run = lab.run(web.port, free_port(), &["127.0.0.1"]).await;
+    no_warn_or_fail(&run);
+    let id = &facts(&run)["identifiers"][0];
+    assert_eq!(id["identifier"], "127.0.0.1");
+    assert_eq!(id["probes"].as_array().unwrap().len(), 1);
+    assert!(id["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
 }

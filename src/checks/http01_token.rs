@@ -358,7 +358,30 @@ async fn run(ctx: &Ctx) -> Outcome {
 
     let (names, wildcards) = http01_names(plan);
     let v = validator(ctx);
-    let probed = join_all(names.iter().map(|n| probe(ctx, &v, n, &token)).collect()).await;
+    // Every operation inside is bounded already; this inner budget, shorter than the check's
+    // deadline, makes sure the run ends here, where the token is removed, and never in the
+    // runner's abort (whose cleanup could race with the process exiting).
+    let budget = plan.timeout * 3 + Duration::from_secs(1);
+    let probed = match tokio::time::timeout(
+        budget,
+        join_all(names.iter().map(|n| probe(ctx, &v, n, &token)).collect()),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(_) => {
+            drop(mode);
+            out.summary = format!("no result within {} s", budget.as_secs());
+            out.finding(finding(
+                "http01.token.fetch-failed",
+                format!(
+                    "fetching the token did not finish within {} s; the token was removed",
+                    budget.as_secs()
+                ),
+            ));
+            return out;
+        }
+    };
     // The token is no longer needed: remove it before anything else can go wrong.
     let removed = match mode {
         Mode::Webroot(f) => {
