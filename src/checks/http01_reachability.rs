@@ -181,7 +181,7 @@ pub fn describe(t: &Trace) -> String {
 
 pub fn outcome_label(t: &Trace) -> String {
     match &t.result {
-        Ok(a) => format!("{} after {} request(s)", a.status, t.hops.len()),
+        Ok(a) => format!("{} after {} request(s)", a.status, t.answered()),
         Err(e) => e.to_string(),
     }
 }
@@ -499,7 +499,7 @@ pub fn diagnose(p: &Probed, challenge: Challenge) -> Vec<Finding> {
         }
     }
     if answered.len() > 1 {
-        let sig = |t: &Trace, a: &Answer| (a.status, a.server(), t.hops.len());
+        let sig = |t: &Trace, a: &Answer| (a.status, a.server(), t.answered());
         let first = sig(answered[0].1, answered[0].2);
         if answered.iter().any(|(_, t, a)| sig(t, a) != first) {
             let each: Vec<String> = answered
@@ -509,7 +509,7 @@ pub fn diagnose(p: &Probed, challenge: Challenge) -> Vec<Finding> {
                         "{ip}: {} (Server: {}, {} request(s))",
                         a.status,
                         a.server().unwrap_or_else(|| "none".into()),
-                        t.hops.len()
+                        t.answered()
                     )
                 })
                 .collect();

@@ -261,6 +261,11 @@ impl Trace {
         self.hops.last()
     }
 
+    /// Requests that got an HTTP answer (a dial that failed over to IPv4 is not one).
+    pub fn answered(&self) -> usize {
+        self.hops.iter().filter(|h| h.status.is_some()).count()
+    }
+
     /// The message the CA would show: `<IP>: Fetching <url>: <error>` for connection errors.
     pub fn ca_message(&self) -> String {
         if let Err(FetchError::Dns { .. }) = &self.result {
