@@ -220,14 +220,18 @@ async fn run(ctx: &Ctx) -> Outcome {
             out.evidence(
                 format!("{} at {ip}", p.name),
                 describe(t),
-                Sensitivity::Public,
+                addr_sensitivity(ip),
             );
         }
         if let Some(ca) = &p.ca {
             out.evidence(
                 format!("{} in the CA's order", p.name),
                 describe(ca),
-                Sensitivity::Public,
+                ca.hops
+                    .first()
+                    .and_then(|h| h.addr)
+                    .map(|a| addr_sensitivity(&a.ip()))
+                    .unwrap_or(Sensitivity::Public),
             );
         }
         summary.push(summarise(p));
@@ -314,6 +318,15 @@ fn summarise(p: &Probed) -> String {
             })
             .unwrap_or_default();
     format!("{}: {}; {ca}", p.name, per.join(", "))
+}
+
+/// Addresses in private or special ranges are tagged so reports can redact them.
+pub fn addr_sensitivity(ip: &IpAddr) -> Sensitivity {
+    if crate::net::addr::non_public_range(ip).is_some() {
+        Sensitivity::PrivateIp
+    } else {
+        Sensitivity::Public
+    }
 }
 
 /// The finding code for a fetch that got no usable HTTP answer.
@@ -434,7 +447,7 @@ pub fn diagnose(p: &Probed, challenge: Challenge) -> Vec<Finding> {
                     format!("{name} at {ip}: {}", t.fetch_message()),
                 )
                 .detail(format!("{}\n{ca_text}", describe(t)))
-                .with(ip.to_string(), e.to_string(), Sensitivity::Public);
+                .with(ip.to_string(), e.to_string(), addr_sensitivity(ip));
                 out.push(f.severity(sev));
             }
             Ok(a) => {

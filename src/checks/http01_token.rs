@@ -18,7 +18,8 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 
 use crate::checks::http01_reachability::{
-    describe, http01_applies, http01_names, join_all, outcome_label, probe, validator, Probed,
+    addr_sensitivity, describe, http01_applies, http01_names, join_all, outcome_label, probe,
+    validator, Probed,
 };
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::net::validation::{self, Trace};
@@ -437,7 +438,7 @@ async fn run(ctx: &Ctx) -> Outcome {
             out.evidence(
                 format!("{} at {ip}", p.name),
                 describe(t),
-                Sensitivity::Public,
+                addr_sensitivity(ip),
             );
         }
         facts.identifiers.push(TokenIdentifier {
@@ -499,7 +500,7 @@ fn diagnose(p: &Probed, content: &str, mode: &str) -> (Vec<Finding>, Vec<TokenPr
         if let Err((code, what)) = v {
             let mut f = finding(code, format!("{name} at {ip} ({mode}): {what}"))
                 .detail(describe(t))
-                .with(ip.to_string(), outcome_label(t), Sensitivity::Public);
+                .with(ip.to_string(), outcome_label(t), addr_sensitivity(ip));
             // When the CA's own order reaches a good address first, a bad one is a warning.
             if !ca_fails {
                 f = f.severity(Severity::Warn);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::checks::http01_reachability::{cdn, join_all};
+use crate::checks::http01_reachability::{addr_sensitivity, cdn, join_all};
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
 use crate::net::tcp;
@@ -18,7 +18,7 @@ use crate::net::validation::{
     self, dial_error, http_get, tls_connect, tls_info, FetchError, TlsInfo,
 };
 use crate::plan::{Challenge, Plan};
-use crate::report::model::{Finding, Sensitivity, Severity};
+use crate::report::model::{Finding, Severity};
 
 pub struct TlsAlpn01Reachability;
 
@@ -195,7 +195,7 @@ async fn run(ctx: &Ctx) -> Outcome {
                     ),
                     _ => String::new(),
                 },
-                Sensitivity::Public,
+                addr_sensitivity(&p.addr.ip()),
             );
         }
         let ok = per.iter().filter(|p| p.error.is_none()).count();
@@ -265,7 +265,11 @@ fn diagnose(
             };
             let f = finding(error_code(e), format!("{name} at {}: {text}", p.addr))
                 .detail(ca_text.clone())
-                .with(p.addr.to_string(), text.clone(), Sensitivity::Public);
+                .with(
+                    p.addr.to_string(),
+                    text.clone(),
+                    addr_sensitivity(&p.addr.ip()),
+                );
             out.push(f.severity(if ca_fails {
                 Severity::Fail
             } else {
