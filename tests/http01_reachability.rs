@@ -365,7 +365,11 @@ async fn cloudflare_in_front_is_noted_for_http01() {
     let run = lab.run(web.port, free_port(), &[]).await;
     let f = run.finding("http01.reachability.cdn");
     assert_eq!(f["severity"], "info");
-    assert!(f["summary"].as_str().unwrap().contains("Cloudflare"));
+    let s = f["summary"].as_str().unwrap();
+    assert!(
+        s.contains("Cloudflare") && s.contains("tls-alpn-01 cannot work"),
+        "{s}"
+    );
     no_warn_or_fail(&run);
 }
 

@@ -495,8 +495,9 @@ pub fn diagnose(p: &Probed, challenge: Challenge) -> Vec<Finding> {
                 }
                 if let Some(c) = cdn(&a.headers) {
                     let meaning = match challenge {
+                        Challenge::Http01 => "http-01 works only if it passes /.well-known/acme-challenge/ through to the origin; tls-alpn-01 cannot work through it",
                         Challenge::TlsAlpn01 => "tls-alpn-01 cannot work through it",
-                        _ => "http-01 works only if it passes /.well-known/acme-challenge/ through to the origin",
+                        Challenge::Dns01 => "dns-01 is not affected",
                     };
                     if !out
                         .iter()
