@@ -6,6 +6,8 @@ use crate::engine::Check;
 
 pub mod acme_directory;
 pub mod dns_acme;
+pub mod http01_reachability;
+pub mod http01_token;
 pub mod path_mtu;
 pub mod path_ping;
 pub mod path_trace;
@@ -13,6 +15,7 @@ pub mod proxy_env;
 pub mod system_clock;
 pub mod tcp_acme;
 pub mod tls_acme;
+pub mod tlsalpn01_reachability;
 pub mod trust_store;
 
 /// Every check, in any order: the report sorts by catalogue order.
@@ -28,5 +31,8 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(acme_directory::AcmeDirectory),
         Arc::new(system_clock::SystemClock),
         Arc::new(proxy_env::ProxyEnvCheck),
+        Arc::new(http01_reachability::Http01Reachability),
+        Arc::new(http01_token::Http01Token),
+        Arc::new(tlsalpn01_reachability::TlsAlpn01Reachability),
     ]
 }

@@ -10,3 +10,4 @@ pub mod tcp;
 pub mod tls;
 pub mod trace;
 pub mod trust;
+pub mod validation;

@@ -3,6 +3,7 @@
 
 pub mod acme_server;
 pub mod dns;
+pub mod http01;
 pub mod pki;
 pub mod proxy;
 pub mod tcp;
