@@ -5,7 +5,11 @@ use std::sync::Arc;
 use crate::engine::Check;
 
 pub mod acme_directory;
+pub mod dns01_delegation;
 pub mod dns_acme;
+pub mod dns_caa;
+pub mod dns_domain;
+pub mod nameservers;
 pub mod path_ping;
 pub mod path_trace;
 pub mod proxy_env;
@@ -22,5 +26,8 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(acme_directory::AcmeDirectory),
         Arc::new(system_clock::SystemClock),
         Arc::new(proxy_env::ProxyEnvCheck),
+        Arc::new(dns_domain::DnsDomain),
+        Arc::new(dns_caa::DnsCaa),
+        Arc::new(dns01_delegation::Dns01Delegation),
     ]
 }

@@ -2,6 +2,7 @@
 //! result means for the user.
 
 pub mod addr;
+pub mod authoritative;
 pub mod dns;
 pub mod http;
 pub mod icmp;
