@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::engine::Ctx;
-use crate::net::authoritative::{self, show, QueryError, Response, Transport};
+use crate::net::authoritative::{self, rcode_name, show, QueryError, Response, Transport};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NameServer {
@@ -52,7 +52,7 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
         return Discovery::NoNs(format!(
             "NS lookup for {}: the resolver answered {}",
             show(zone),
-            resp.rcode()
+            rcode_name(resp.rcode())
         ));
     }
     let hosts: BTreeSet<String> = resp
@@ -142,11 +142,11 @@ impl Probe {
                         Problem::Lame,
                         format!(
                             "{what}: {} without the authoritative-answer flag",
-                            resp.rcode()
+                            rcode_name(resp.rcode())
                         ),
                     ),
                     ResponseCode::NoError | ResponseCode::NXDomain => continue,
-                    other => (Problem::ServFail, format!("{what}: {other}")),
+                    other => (Problem::ServFail, format!("{what}: {}", rcode_name(other))),
                 },
             };
             return Some(p);

@@ -292,7 +292,7 @@ pub async fn find_zone(resolvers: &[SocketAddr], name: &Name, deadline: Duration
             other => {
                 return ZoneLookup::Failed {
                     at: cur,
-                    error: format!("the resolver answered {other}"),
+                    error: format!("the resolver answered {}", rcode_name(other)),
                 }
             }
         }
@@ -335,4 +335,17 @@ pub fn fqdn(name: &str) -> Result<Name, String> {
 pub fn show(name: &Name) -> String {
     let s = name.to_ascii();
     s.trim_end_matches('.').to_string()
+}
+
+/// The mnemonic dig prints (NOERROR, SERVFAIL, ...), which is what users search for.
+pub fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("rcode {}", u16::from(other)),
+    }
 }
