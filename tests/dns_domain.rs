@@ -244,3 +244,32 @@ async fn not_applicable_without_identifiers() {
     assert_eq!(r.status(ID), "skipped");
     assert_eq!(r.check(ID)["reason"], "no domain or IP given");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dnssec_bogus_with_the_resolvers_reason() {
+    let zone = example_zone(1);
+    let lab = two_servers(
+        &zone,
+        Behaviour::Normal,
+        &[],
+        &[
+            (
+                "www.example.com",
+                RecordType::A,
+                Fault::Bogus(7, "signature expired from 127.0.0.2 for www.example.com. A"),
+            ),
+            ("www.example.com", RecordType::AAAA, Fault::Bogus(7, "")),
+        ],
+    )
+    .await;
+    let r = run(&lab, ID, &["www.example.com"]).await;
+    let f = r.finding("dns.domain.dnssec-bogus");
+    let s = f["summary"].as_str().unwrap();
+    assert!(
+        s.contains("EDE 7 Signature Expired: signature expired from 127.0.0.2")
+            && s.contains("checking disabled"),
+        "{s}"
+    );
+    assert!(!r.has("dns.domain.resolver-error"), "{:?}", r.codes());
+    assert_eq!(r.code, 1);
+}

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::checks::nameservers::{self, Discovery, NameServer, Problem};
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
-use crate::net::authoritative::{self, fqdn, rcode_name, show, Transport, ZoneLookup};
+use crate::net::authoritative::{self, describe, fqdn, show, Transport, ZoneLookup};
 use crate::plan::{Challenge, Plan};
 use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
 
@@ -153,10 +153,7 @@ async fn check_name(ctx: &Ctx, name: &str) -> Report {
     if !matches!(resp.rcode(), ResponseCode::NoError | ResponseCode::NXDomain) {
         rep.findings.push(finding(
             "dns01.delegation.lookup-failed",
-            format!(
-                "TXT {owner_s} through {resolver}: {}",
-                rcode_name(resp.rcode())
-            ),
+            format!("TXT {owner_s} through {resolver}: {}", describe(&resp)),
         ));
         return rep;
     }

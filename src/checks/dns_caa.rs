@@ -14,7 +14,7 @@ use crate::caa::{self, CaaRecord, Reason, Request, Verdict};
 use crate::checks::acme_directory::DirectoryFacts;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
-use crate::net::authoritative::{self, fqdn, rcode_name};
+use crate::net::authoritative::{self, describe, fqdn};
 use crate::plan::Plan;
 use crate::report::model::Sensitivity;
 
@@ -96,7 +96,7 @@ async fn lookup(ctx: &Ctx, names: Vec<String>) -> Climb {
                                     _ => None,
                                 })
                                 .collect()),
-                            other => Err(format!("the resolver answered {}", rcode_name(other))),
+                            _ => Err(format!("the resolver answered {}", describe(&resp))),
                         },
                     }
                 }

@@ -240,7 +240,23 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         format!(" (via CNAME {})", rep.facts.cname_chain.join(" → "))
     };
     let needs_addrs = plan.challenge != Challenge::Dns01;
-    if errors.iter().any(|(_, e)| *e == DnsError::NxDomain) {
+    let bogus = match errors.iter().find(|(_, e)| *e == DnsError::ServFail) {
+        Some((t, _)) => {
+            let rtype = if *t == "A" {
+                RecordType::A
+            } else {
+                RecordType::AAAA
+            };
+            dnssec_failure(ctx, &qname, rtype).await
+        }
+        None => None,
+    };
+    if let Some(reason) = &bogus {
+        rep.findings.push(finding(
+            "dns.domain.dnssec-bogus",
+            format!("{name}: DNSSEC validation fails at {resolver}: {reason}"),
+        ));
+    } else if errors.iter().any(|(_, e)| *e == DnsError::NxDomain) {
         rep.findings.push(
             finding(
                 "dns.domain.nxdomain",
@@ -433,4 +449,51 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         ));
     }
     rep
+}
+
+/// Tells a DNSSEC failure from another SERVFAIL the way `dig +cd` does: a validating resolver
+/// that fails the query but answers it with checking disabled (CD) found the signatures bogus.
+/// The reason comes from the resolver's Extended DNS Errors (RFC 8914) when it sends them.
+/// This relies on the resolver validating, as the CA's resolvers do; nothing is validated here.
+async fn dnssec_failure(
+    ctx: &Ctx,
+    name: &hickory_proto::rr::Name,
+    rtype: RecordType,
+) -> Option<String> {
+    let servers = &ctx.resolver.servers;
+    let timeout = ctx.plan.timeout;
+    let (checked, unchecked) = tokio::join!(
+        authoritative::recursive_with(servers, name, rtype, false, timeout),
+        authoritative::recursive_with(servers, name, rtype, true, timeout),
+    );
+    let checked = checked.ok()?;
+    if checked.rcode() != hickory_proto::op::ResponseCode::ServFail {
+        return None;
+    }
+    let ede: Vec<String> = authoritative::extended_errors(&checked.message)
+        .iter()
+        .filter(|e| e.is_dnssec())
+        .map(|e| e.to_string())
+        .collect();
+    let passes_unchecked = unchecked.is_ok_and(|u| {
+        matches!(
+            u.rcode(),
+            hickory_proto::op::ResponseCode::NoError | hickory_proto::op::ResponseCode::NXDomain
+        )
+    });
+    match (ede.is_empty(), passes_unchecked) {
+        (false, _) => Some(format!(
+            "SERVFAIL for {rtype} with {}{}",
+            ede.join("; "),
+            if passes_unchecked {
+                "; with checking disabled (CD) the answer comes back"
+            } else {
+                ""
+            }
+        )),
+        (true, true) => Some(format!(
+            "SERVFAIL for {rtype}, but the answer comes back with checking disabled (CD): the signatures do not validate (the resolver sent no Extended DNS Error with the exact reason)"
+        )),
+        (true, false) => None,
+    }
 }

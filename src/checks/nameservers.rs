@@ -52,7 +52,7 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
         return Discovery::NoNs(format!(
             "NS lookup for {}: the resolver answered {}",
             show(zone),
-            rcode_name(resp.rcode())
+            authoritative::describe(&resp)
         ));
     }
     let hosts: BTreeSet<String> = resp

@@ -105,15 +105,28 @@ fn query_id() -> u16 {
     h.finish() as u16
 }
 
-fn build(name: &Name, rtype: RecordType, recursion: bool, id: u16) -> Result<Vec<u8>, QueryError> {
+/// Header bits of a query beyond the name and type.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags {
+    /// RD: ask a resolver to recurse (false for authoritative servers).
+    pub recursion: bool,
+    /// CD: ask a validating resolver to skip DNSSEC validation, to tell a DNSSEC failure from
+    /// a broken zone.
+    pub checking_disabled: bool,
+}
+
+fn build(name: &Name, rtype: RecordType, flags: Flags, id: u16) -> Result<Vec<u8>, QueryError> {
     let mut msg = Message::new();
     msg.set_id(id)
         .set_message_type(MessageType::Query)
         .set_op_code(OpCode::Query)
-        .set_recursion_desired(recursion)
+        .set_recursion_desired(flags.recursion)
+        .set_checking_disabled(flags.checking_disabled)
         .add_query(Query::query(name.clone(), rtype));
     let mut edns = Edns::new();
     edns.set_max_payload(UDP_PAYLOAD);
+    // DO: validating resolvers then say why validation failed (Extended DNS Errors).
+    edns.set_dnssec_ok(true);
     msg.set_edns(edns);
     msg.to_vec().map_err(|e| QueryError::Malformed {
         message: format!("cannot encode the query: {e}"),
@@ -141,9 +154,25 @@ pub async fn query(
     transport: Transport,
     deadline: Duration,
 ) -> Result<Response, QueryError> {
+    let flags = Flags {
+        recursion,
+        checking_disabled: false,
+    };
+    query_with(server, name, rtype, flags, transport, deadline).await
+}
+
+/// `query` with all header flags given.
+pub async fn query_with(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    flags: Flags,
+    transport: Transport,
+    deadline: Duration,
+) -> Result<Response, QueryError> {
     let start = Instant::now();
     let id = query_id();
-    let bytes = build(name, rtype, recursion, id)?;
+    let bytes = build(name, rtype, flags, id)?;
     let exchange = async {
         match transport {
             Transport::Udp => udp(server, &bytes, id).await,
@@ -241,13 +270,28 @@ pub async fn recursive(
     rtype: RecordType,
     deadline: Duration,
 ) -> Result<Response, QueryError> {
+    recursive_with(resolvers, name, rtype, false, deadline).await
+}
+
+/// `recursive`, optionally with checking disabled (CD).
+pub async fn recursive_with(
+    resolvers: &[SocketAddr],
+    name: &Name,
+    rtype: RecordType,
+    checking_disabled: bool,
+    deadline: Duration,
+) -> Result<Response, QueryError> {
+    let flags = Flags {
+        recursion: true,
+        checking_disabled,
+    };
     let mut last = QueryError::Unreachable {
         message: "no resolver configured".into(),
     };
     for server in resolvers {
-        match query(*server, name, rtype, true, Transport::Udp, deadline).await {
+        match query_with(*server, name, rtype, flags, Transport::Udp, deadline).await {
             Ok(r) if r.message.truncated() => {
-                match query(*server, name, rtype, true, Transport::Tcp, deadline).await {
+                match query_with(*server, name, rtype, flags, Transport::Tcp, deadline).await {
                     Ok(r) => return Ok(r),
                     Err(e) => last = e,
                 }
@@ -289,10 +333,10 @@ pub async fn find_zone(resolvers: &[SocketAddr], name: &Name, deadline: Duration
         };
         match r.rcode() {
             ResponseCode::NoError | ResponseCode::NXDomain => {}
-            other => {
+            _ => {
                 return ZoneLookup::Failed {
                     at: cur,
-                    error: format!("the resolver answered {}", rcode_name(other)),
+                    error: format!("the resolver answered {}", describe(&r)),
                 }
             }
         }
@@ -348,4 +392,104 @@ pub fn rcode_name(code: ResponseCode) -> String {
         ResponseCode::Refused => "REFUSED".into(),
         other => format!("rcode {}", u16::from(other)),
     }
+}
+
+/// One Extended DNS Error (RFC 8914) from a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtendedError {
+    pub code: u16,
+    pub name: &'static str,
+    pub text: String,
+}
+
+impl std::fmt::Display for ExtendedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EDE {} {}", self.code, self.name)?;
+        if !self.text.is_empty() {
+            write!(f, ": {}", self.text)?;
+        }
+        Ok(())
+    }
+}
+
+impl ExtendedError {
+    /// Codes 1-12 of the IANA registry are DNSSEC validation failures.
+    pub fn is_dnssec(&self) -> bool {
+        (1..=12).contains(&self.code)
+    }
+}
+
+/// The option code of Extended DNS Errors (RFC 8914 section 2).
+const EDE_OPTION: u16 = 15;
+
+/// The Extended DNS Errors in a response. hickory-proto 0.25 keeps this option as raw bytes
+/// (no typed variant), so its two fields are read here: a 16-bit INFO-CODE and UTF-8 EXTRA-TEXT.
+pub fn extended_errors(msg: &Message) -> Vec<ExtendedError> {
+    let Some(edns) = msg.extensions() else {
+        return Vec::new();
+    };
+    edns.options()
+        .as_ref()
+        .iter()
+        .filter_map(|(code, opt)| match opt {
+            hickory_proto::rr::rdata::opt::EdnsOption::Unknown(c, data)
+                if *c == EDE_OPTION && u16::from(*code) == EDE_OPTION && data.len() >= 2 =>
+            {
+                let code = u16::from_be_bytes([data[0], data[1]]);
+                // Extra text is for humans and may come from a hostile server: cap it.
+                let text: String = String::from_utf8_lossy(&data[2..])
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(300)
+                    .collect();
+                Some(ExtendedError {
+                    code,
+                    name: ede_name(code),
+                    text: text.trim_end_matches('\0').to_string(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Names from the IANA "Extended DNS Error Codes" registry.
+pub fn ede_name(code: u16) -> &'static str {
+    match code {
+        0 => "Other Error",
+        1 => "Unsupported DNSKEY Algorithm",
+        2 => "Unsupported DS Digest Type",
+        3 => "Stale Answer",
+        4 => "Forged Answer",
+        5 => "DNSSEC Indeterminate",
+        6 => "DNSSEC Bogus",
+        7 => "Signature Expired",
+        8 => "Signature Not Yet Valid",
+        9 => "DNSKEY Missing",
+        10 => "RRSIGs Missing",
+        11 => "No Zone Key Bit Set",
+        12 => "NSEC Missing",
+        13 => "Cached Error",
+        14 => "Not Ready",
+        15 => "Blocked",
+        16 => "Censored",
+        17 => "Filtered",
+        18 => "Prohibited",
+        19 => "Stale NXDomain Answer",
+        20 => "Not Authoritative",
+        21 => "Not Supported",
+        22 => "No Reachable Authority",
+        23 => "Network Error",
+        24 => "Invalid Data",
+        _ => "Unassigned",
+    }
+}
+
+/// The response code as dig shows it, with any Extended DNS Errors the server gave.
+pub fn describe(resp: &Response) -> String {
+    let mut s = rcode_name(resp.rcode());
+    for e in extended_errors(&resp.message) {
+        s.push_str(&format!(" ({e})"));
+    }
+    s
 }

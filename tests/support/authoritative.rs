@@ -7,7 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use hickory_proto::op::{Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, NULL, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_server::authority::MessageResponseBuilder;
@@ -108,6 +109,9 @@ pub enum Behaviour {
 pub enum Fault {
     ServFail,
     Drop,
+    /// What a validating resolver does with a bogus answer: SERVFAIL with this Extended DNS
+    /// Error (code, text), and the real answer when the query sets CD.
+    Bogus(u16, &'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -248,7 +252,21 @@ impl RequestHandler for Handler {
         let behaviour = match fault {
             Some(Fault::ServFail) => Behaviour::ServFail,
             Some(Fault::Drop) => Behaviour::Drop,
-            None => self.behaviour,
+            Some(Fault::Bogus(code, text)) if !request.header().checking_disabled() => {
+                let mut payload = code.to_be_bytes().to_vec();
+                payload.extend_from_slice(text.as_bytes());
+                let mut edns = Edns::new();
+                edns.options_mut().insert(EdnsOption::Unknown(15, payload));
+                let mut builder = builder;
+                builder.edns(edns);
+                header.set_response_code(ResponseCode::ServFail);
+                let msg = builder.build(header, [], [], [], []);
+                return response
+                    .send_response(msg)
+                    .await
+                    .unwrap_or_else(|_| header.into());
+            }
+            _ => self.behaviour,
         };
         let error = match behaviour {
             Behaviour::Refused => Some(ResponseCode::Refused),
