@@ -67,7 +67,7 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
         return Discovery::NoNs(format!("no NS records for {}", show(zone)));
     }
     let mut lookups = JoinSet::new();
-    for host in hosts.iter().cloned() {
+    for host in hosts.iter() {
         for rtype in [RecordType::A, RecordType::AAAA] {
             let resolver = ctx.resolver.clone();
             let host = host.clone();
