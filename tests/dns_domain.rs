@@ -273,3 +273,21 @@ async fn dnssec_bogus_with_the_resolvers_reason() {
     assert!(!r.has("dns.domain.resolver-error"), "{:?}", r.codes());
     assert_eq!(r.code, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_disagreeing_on_caa_are_out_of_sync() {
+    let new = example_zone(1).caa("example.com", 0, "issue", "letsencrypt.org");
+    let old = example_zone(1);
+    let lab = AuthLab::start(
+        &[&new],
+        &[],
+        &[
+            server("127.0.0.2", &[&new], Behaviour::Normal),
+            server("127.0.0.3", &[&old], Behaviour::Normal),
+        ],
+    )
+    .await;
+    let r = run(&lab, ID, &["example.com"]).await;
+    let s = summary(&r, "dns.domain.out-of-sync");
+    assert!(s.contains("letsencrypt.org"), "{s}");
+}

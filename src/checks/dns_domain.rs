@@ -377,6 +377,8 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     if plan.family != IpFamily::V4Only {
         queries.push((qname.clone(), RecordType::AAAA));
     }
+    // Some old or broken servers fail CAA queries (type 257), which makes the CA refuse.
+    queries.push((qname.clone(), RecordType::CAA));
     let probes = nameservers::probe(&servers, plan.dns_port, &queries, plan.timeout).await;
 
     let any_udp_ok = probes
