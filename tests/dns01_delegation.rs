@@ -161,3 +161,21 @@ async fn applies_to_wildcards_and_dns01_only() {
     let r = go(&lab, "203.0.113.10").await;
     assert_eq!(r.status(ID), "skipped");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_without_soa_support_is_a_note() {
+    let lab = two_servers(
+        &example_zone(1),
+        Behaviour::Normal,
+        &[],
+        &[(
+            "_acme-challenge.example.com",
+            RecordType::SOA,
+            Fault::NotImp,
+        )],
+    )
+    .await;
+    let r = go(&lab, "example.com").await;
+    quiet(&r);
+    assert!(summary(&r, "dns01.delegation.ns-not-checked").contains("NOTIMP"));
+}

@@ -291,3 +291,30 @@ async fn servers_disagreeing_on_caa_are_out_of_sync() {
     let s = summary(&r, "dns.domain.out-of-sync");
     assert!(s.contains("letsencrypt.org"), "{s}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resolver_without_soa_or_ns_support_is_a_note() {
+    // pebble-challtestsrv answers NOTIMP to SOA and NS: the lab must not fail on that.
+    let zone = example_zone(1);
+    let lab = two_servers(
+        &zone,
+        Behaviour::Normal,
+        &[],
+        &[("www.example.com", RecordType::SOA, Fault::NotImp)],
+    )
+    .await;
+    let r = run(&lab, ID, &["www.example.com"]).await;
+    quiet(&r);
+    assert!(summary(&r, "dns.domain.ns-not-checked").contains("NOTIMP"));
+
+    let lab = two_servers(
+        &zone,
+        Behaviour::Normal,
+        &[],
+        &[("example.com", RecordType::NS, Fault::NotImp)],
+    )
+    .await;
+    let r = run(&lab, ID, &["www.example.com"]).await;
+    quiet(&r);
+    assert!(summary(&r, "dns.domain.ns-not-checked").contains("NOTIMP for NS"));
+}

@@ -185,6 +185,17 @@ async fn check_name(ctx: &Ctx, name: &str) -> Report {
             ));
             return rep;
         }
+        ZoneLookup::Unsupported { at } => {
+            rep.findings.push(finding(
+                "dns01.delegation.ns-not-checked",
+                format!(
+                    "{resolver} answered NOTIMP to SOA {}: the zone that holds {} cannot be found through it, so its nameservers were not asked",
+                    show(&at),
+                    rep.facts.target
+                ),
+            ));
+            return rep;
+        }
         ZoneLookup::NotFound => {
             rep.findings.push(finding(
                 "dns01.delegation.no-zone",
@@ -198,6 +209,16 @@ async fn check_name(ctx: &Ctx, name: &str) -> Report {
     };
     rep.facts.zone = Some(show(&zone));
     let servers = match nameservers::discover(ctx, &zone).await {
+        Discovery::Unsupported(why) => {
+            rep.findings.push(finding(
+                "dns01.delegation.ns-not-checked",
+                format!(
+                    "zone {} (holds the TXT for {name}): {why}; its nameservers were not asked",
+                    show(&zone)
+                ),
+            ));
+            return rep;
+        }
         Discovery::NoNs(why) => {
             rep.findings.push(finding(
                 "dns01.delegation.no-nameservers",

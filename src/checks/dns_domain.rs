@@ -316,6 +316,16 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
             ));
             return rep;
         }
+        ZoneLookup::Unsupported { at } => {
+            rep.findings.push(finding(
+                "dns.domain.ns-not-checked",
+                format!(
+                    "{resolver} answered NOTIMP to SOA {}: the zone of {name} and its nameservers cannot be found through it, so only the recursive answers were checked",
+                    show(&at)
+                ),
+            ));
+            return rep;
+        }
         ZoneLookup::NotFound => {
             rep.findings.push(finding(
                 "dns.domain.no-nameservers",
@@ -326,6 +336,16 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     };
     rep.facts.zone = Some(show(&zone));
     let servers = match nameservers::discover(ctx, &zone).await {
+        Discovery::Unsupported(why) => {
+            rep.findings.push(finding(
+                "dns.domain.ns-not-checked",
+                format!(
+                    "zone {} of {name}: {why}; only the recursive answers were checked",
+                    show(&zone)
+                ),
+            ));
+            return rep;
+        }
         Discovery::NoNs(why) => {
             rep.findings.push(finding(
                 "dns.domain.no-nameservers",

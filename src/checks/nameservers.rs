@@ -30,6 +30,8 @@ impl NameServer {
 pub enum Discovery {
     /// The NS lookup itself failed or came back empty.
     NoNs(String),
+    /// The resolver does not implement NS queries (NOTIMP), as test DNS servers may not.
+    Unsupported(String),
     /// NS hosts that have no address, next to the servers that do.
     Found {
         servers: Vec<NameServer>,
@@ -48,6 +50,12 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
             Ok(r) => r,
             Err(e) => return Discovery::NoNs(format!("NS lookup for {}: {e}", show(zone))),
         };
+    if resp.rcode() == ResponseCode::NotImp {
+        return Discovery::Unsupported(format!(
+            "the resolver does not implement NS queries (NOTIMP for NS {})",
+            show(zone)
+        ));
+    }
     if resp.rcode() != ResponseCode::NoError {
         return Discovery::NoNs(format!(
             "NS lookup for {}: the resolver answered {}",

@@ -313,6 +313,11 @@ pub enum ZoneLookup {
         at: Name,
         error: String,
     },
+    /// The resolver does not implement SOA queries (NOTIMP): a test DNS server such as
+    /// pebble-challtestsrv, which only mocks A/AAAA/CNAME/TXT/CAA. No real resolver does this.
+    Unsupported {
+        at: Name,
+    },
     NotFound,
 }
 
@@ -333,6 +338,7 @@ pub async fn find_zone(resolvers: &[SocketAddr], name: &Name, deadline: Duration
         };
         match r.rcode() {
             ResponseCode::NoError | ResponseCode::NXDomain => {}
+            ResponseCode::NotImp => return ZoneLookup::Unsupported { at: cur },
             _ => {
                 return ZoneLookup::Failed {
                     at: cur,

@@ -109,6 +109,8 @@ pub enum Behaviour {
 pub enum Fault {
     ServFail,
     Drop,
+    /// NOTIMP, as pebble-challtestsrv answers SOA and NS queries.
+    NotImp,
     /// What a validating resolver does with a bogus answer: SERVFAIL with this Extended DNS
     /// Error (code, text), and the real answer when the query sets CD.
     Bogus(u16, &'static str),
@@ -252,6 +254,13 @@ impl RequestHandler for Handler {
         let behaviour = match fault {
             Some(Fault::ServFail) => Behaviour::ServFail,
             Some(Fault::Drop) => Behaviour::Drop,
+            Some(Fault::NotImp) => {
+                let msg = builder.error_msg(request.header(), ResponseCode::NotImp);
+                return response
+                    .send_response(msg)
+                    .await
+                    .unwrap_or_else(|_| header.into());
+            }
             Some(Fault::Bogus(code, text)) if !request.header().checking_disabled() => {
                 let mut payload = code.to_be_bytes().to_vec();
                 payload.extend_from_slice(text.as_bytes());
