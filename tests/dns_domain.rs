@@ -318,3 +318,20 @@ async fn resolver_without_soa_or_ns_support_is_a_note() {
     quiet(&r);
     assert!(summary(&r, "dns.domain.ns-not-checked").contains("NOTIMP for NS"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn garbage_answers_end_in_findings() {
+    let zone = example_zone(1);
+    let lab = two_servers(&zone, Behaviour::Garbage, &[], &[]).await;
+    let r = run(&lab, ID, &["example.com"]).await;
+    // Over UDP a datagram that is not a DNS answer is ignored until the deadline, as
+    // resolvers do; over TCP the malformed message is named.
+    let t = summary(&r, "dns.domain.ns-timeout");
+    assert!(t.contains("127.0.0.3) over UDP"), "{t}");
+    let m = summary(&r, "dns.domain.ns-servfail");
+    assert!(
+        m.contains("127.0.0.3) over TCP") && m.contains("malformed"),
+        "{m}"
+    );
+    assert!(r.elapsed.as_secs() < 8, "{:?}", r.elapsed);
+}

@@ -39,6 +39,8 @@ pub enum Discovery {
     },
 }
 
+const MAX_NS: usize = 16;
+
 /// The zone's NS set through the resolver, and each host's addresses (as the resolver sees
 /// them, which is where the glue ends up) in the families the plan allows.
 pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
@@ -74,6 +76,9 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
     if hosts.is_empty() {
         return Discovery::NoNs(format!("no NS records for {}", show(zone)));
     }
+    // Real zones have 2 to 13 nameservers; a hostile answer with thousands must not turn into
+    // thousands of lookups and probes.
+    let hosts: BTreeSet<String> = hosts.into_iter().take(MAX_NS).collect();
     let mut lookups = JoinSet::new();
     for host in hosts.iter() {
         for rtype in [RecordType::A, RecordType::AAAA] {

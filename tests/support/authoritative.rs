@@ -102,6 +102,9 @@ pub enum Behaviour {
     NotAuthoritative,
     /// UDP only: nothing listens on TCP, so connections are reset.
     NoTcp,
+    /// Answers every UDP datagram with bytes that are not DNS, and every TCP connection with a
+    /// length-prefixed message of garbage.
+    Garbage,
 }
 
 /// A fault the resolver injects for one (name, type).
@@ -351,6 +354,10 @@ impl AuthLab {
             });
         }
         for (handler, (udp, tcp)) in handlers.into_iter().zip(sockets) {
+            if handler.behaviour == Behaviour::Garbage {
+                tasks.push(tokio::spawn(garbage(udp, tcp)));
+                continue;
+            }
             let mut server = ServerFuture::new(handler);
             server.register_socket(udp);
             if let Some(tcp) = tcp {
@@ -366,6 +373,21 @@ impl AuthLab {
             tasks,
         }
     }
+}
+
+async fn garbage(udp: UdpSocket, tcp: Option<TcpListener>) {
+    use tokio::io::AsyncWriteExt;
+    let tcp_task = tokio::spawn(async move {
+        let Some(tcp) = tcp else { return };
+        while let Ok((mut s, _)) = tcp.accept().await {
+            let _ = s.write_all(b"\x00\x07garbage").await;
+        }
+    });
+    let mut buf = [0u8; 512];
+    while let Ok((_, from)) = udp.recv_from(&mut buf).await {
+        let _ = udp.send_to(b"not dns at all", from).await;
+    }
+    tcp_task.abort();
 }
 
 type Sockets = Vec<(UdpSocket, Option<TcpListener>)>;
