@@ -335,3 +335,22 @@ async fn garbage_answers_end_in_findings() {
     );
     assert!(r.elapsed.as_secs() < 8, "{:?}", r.elapsed);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wildcard_and_base_name_are_looked_up_once() {
+    let zone = example_zone(1);
+    let lab = two_servers(&zone, Behaviour::Normal, &[], &[]).await;
+    let r = run(
+        &lab,
+        ID,
+        &["--challenge", "dns-01", "*.example.com", "example.com"],
+    )
+    .await;
+    quiet(&r);
+    assert_eq!(
+        r.check(ID)["facts"]["names"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.stdout
+    );
+}

@@ -84,8 +84,14 @@ struct Report {
 async fn run(ctx: Arc<Ctx>) -> Outcome {
     let mut tasks = JoinSet::new();
     let mut n = 0;
+    let mut seen: Vec<&String> = Vec::new();
     for p in &ctx.plan.identifiers {
         if let Identifier::Dns { name, .. } = &p.identifier {
+            // *.example.com and example.com share _acme-challenge.example.com.
+            if seen.contains(&name) {
+                continue;
+            }
+            seen.push(name);
             let ctx = ctx.clone();
             let name = name.clone();
             let i = n;

@@ -94,6 +94,10 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
                         ),
                     ));
                 }
+                // *.example.com and example.com look up the same name: once is enough.
+                if order.contains(name) {
+                    continue;
+                }
                 order.push(name.clone());
                 let ctx = ctx.clone();
                 let name = name.clone();
@@ -451,7 +455,15 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
                         rep.facts.serials.insert(p.server.label(), soa.serial());
                     }
                 }
-                view.push(format!("{t}: {}", nameservers::rrset(resp, *t).join(", ")));
+                let set = nameservers::rrset(resp, *t);
+                view.push(format!(
+                    "{t}: {}",
+                    if set.is_empty() {
+                        "none".to_string()
+                    } else {
+                        set.join(", ")
+                    }
+                ));
             }
         }
         views.entry(view).or_default().push(p.label());
