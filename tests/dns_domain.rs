@@ -354,3 +354,27 @@ async fn wildcard_and_base_name_are_looked_up_once() {
         r.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_resolver_ends_in_one_bounded_finding() {
+    let (addr, _hold) = support::dns::DnsFixture::black_hole().await;
+    let resolver = addr.to_string();
+    let r = support::doctor(
+        &[
+            "--resolver",
+            &resolver,
+            "--only",
+            ID,
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            "example.com",
+        ],
+        &[],
+    )
+    .await;
+    assert!(summary(&r, "dns.domain.resolver-error").contains("no answer within"));
+    assert!(!r.has("dns.domain.no-nameservers"), "{:?}", r.codes());
+    assert!(r.elapsed.as_secs() < 5, "{:?}", r.elapsed);
+}

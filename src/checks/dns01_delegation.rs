@@ -110,13 +110,18 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
     for (_, r) in reports {
         out.findings.extend(r.findings);
         out.evidence.extend(r.evidence);
-        parts.push(format!(
-            "TXT for {} goes at {} in zone {} ({} nameserver address(es))",
-            r.facts.owner,
-            r.facts.target,
-            r.facts.zone.as_deref().unwrap_or("?"),
-            r.facts.nameservers.len()
-        ));
+        parts.push(match &r.facts.zone {
+            Some(zone) => format!(
+                "TXT for {} goes at {} in zone {zone} ({} nameserver address(es))",
+                r.facts.owner,
+                r.facts.target,
+                r.facts.nameservers.len()
+            ),
+            None => format!(
+                "{}: the zone for the TXT record was not found",
+                r.facts.owner
+            ),
+        });
         facts.names.push(r.facts);
     }
     out.summary = parts.join("; ");

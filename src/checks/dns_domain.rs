@@ -244,6 +244,10 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         format!(" (via CNAME {})", rep.facts.cname_chain.join(" → "))
     };
     let needs_addrs = plan.challenge != Challenge::Dns01;
+    // When the resolver itself fails, the zone lookup through it fails too; say it once.
+    let resolver_failed = errors
+        .iter()
+        .any(|(_, e)| e.is_timeout() || matches!(e, DnsError::Unreachable { .. }));
     let bogus = match errors.iter().find(|(_, e)| *e == DnsError::ServFail) {
         Some((t, _)) => {
             let rtype = if *t == "A" {
@@ -310,6 +314,7 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     // The authoritative view: every server of the zone, over both transports.
     let zone = match zone {
         ZoneLookup::Found(z) => z,
+        ZoneLookup::Failed { .. } if resolver_failed => return rep,
         ZoneLookup::Failed { at, error } => {
             rep.findings.push(finding(
                 "dns.domain.no-nameservers",
