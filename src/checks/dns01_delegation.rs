@@ -11,10 +11,10 @@ use hickory_proto::rr::RecordType;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::checks::nameservers::{self, Discovery, NameServer, Problem};
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
 use crate::net::authoritative::{self, describe, fqdn, show, Transport, ZoneLookup};
+use crate::net::nameservers::{self, Discovery, NameServer, Problem};
 use crate::plan::{Challenge, Plan};
 use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
 
@@ -219,7 +219,8 @@ async fn check_name(ctx: &Ctx, name: &str) -> Report {
         }
     };
     rep.facts.zone = Some(show(&zone));
-    let servers = match nameservers::discover(ctx, &zone).await {
+    let servers = match nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout).await
+    {
         Discovery::Unsupported(why) => {
             rep.findings.push(finding(
                 "dns01.delegation.ns-not-checked",

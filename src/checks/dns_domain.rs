@@ -11,12 +11,12 @@ use hickory_proto::rr::{RData, RecordType};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::checks::nameservers::{self, Discovery, NameServer, Problem};
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
 use crate::net::addr::{special_purpose, Special};
 use crate::net::authoritative::{self, fqdn, show, ZoneLookup};
 use crate::net::dns::DnsError;
+use crate::net::nameservers::{self, Discovery, NameServer, Problem};
 use crate::plan::{Challenge, IpFamily, Plan};
 use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
 
@@ -344,7 +344,8 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         }
     };
     rep.facts.zone = Some(show(&zone));
-    let servers = match nameservers::discover(ctx, &zone).await {
+    let servers = match nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout).await
+    {
         Discovery::Unsupported(why) => {
             rep.findings.push(finding(
                 "dns.domain.ns-not-checked",

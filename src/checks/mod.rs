@@ -9,7 +9,6 @@ pub mod dns01_delegation;
 pub mod dns_acme;
 pub mod dns_caa;
 pub mod dns_domain;
-pub mod nameservers;
 pub mod path_ping;
 pub mod path_trace;
 pub mod proxy_env;

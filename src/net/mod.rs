@@ -6,6 +6,7 @@ pub mod authoritative;
 pub mod dns;
 pub mod http;
 pub mod icmp;
+pub mod nameservers;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;

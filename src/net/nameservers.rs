@@ -1,5 +1,5 @@
-//! Shared by `dns.domain` and `dns01.delegation`: find a zone's nameservers through the resolver
-//! and ask each of them directly, over UDP and over TCP, what the CA's resolvers would ask.
+//! A zone's nameservers: found through the resolver, then each asked directly over UDP and over
+//! TCP (used by `dns.domain` and `dns01.delegation`).
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -10,8 +10,9 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::engine::Ctx;
 use crate::net::authoritative::{self, rcode_name, show, QueryError, Response, Transport};
+use crate::net::dns::Resolver;
+use crate::plan::IpFamily;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NameServer {
@@ -25,7 +26,7 @@ impl NameServer {
     }
 }
 
-/// What finding the nameservers produced before any server could be asked.
+/// What the NS lookup found, before any server is asked.
 #[derive(Debug, Clone)]
 pub enum Discovery {
     /// The NS lookup itself failed or came back empty.
@@ -43,12 +44,14 @@ const MAX_NS: usize = 16;
 
 /// The zone's NS set through the resolver, and each host's addresses (as the resolver sees
 /// them, which is where the glue ends up) in the families the plan allows.
-pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
-    let plan = &ctx.plan;
+pub async fn discover(
+    resolver: &Resolver,
+    zone: &Name,
+    family: IpFamily,
+    deadline: Duration,
+) -> Discovery {
     let resp =
-        match authoritative::recursive(&ctx.resolver.servers, zone, RecordType::NS, plan.timeout)
-            .await
-        {
+        match authoritative::recursive(&resolver.servers, zone, RecordType::NS, deadline).await {
             Ok(r) => r,
             Err(e) => return Discovery::NoNs(format!("NS lookup for {}: {e}", show(zone))),
         };
@@ -82,7 +85,7 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
     let mut lookups = JoinSet::new();
     for host in hosts.iter() {
         for rtype in [RecordType::A, RecordType::AAAA] {
-            let resolver = ctx.resolver.clone();
+            let resolver = resolver.clone();
             let host = host.clone();
             lookups.spawn(async move {
                 let r = resolver.addrs(&host, rtype).await;
@@ -94,7 +97,7 @@ pub async fn discover(ctx: &Ctx, zone: &Name) -> Discovery {
     while let Some(Ok((host, r))) = lookups.join_next().await {
         if let Ok(ans) = r {
             for addr in ans.addrs {
-                if plan.family.allows(&addr) {
+                if family.allows(&addr) {
                     servers.insert(NameServer {
                         host: host.clone(),
                         addr,
