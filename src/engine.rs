@@ -159,6 +159,17 @@ impl Ctx {
         done.typed.clone()?.downcast::<T>().ok()
     }
 
+    /// Typed facts of a check this one does not depend on but uses when it is part of the run:
+    /// waits for it to finish (bounded by `limit`), `None` when it is not run, fails, or is late.
+    pub async fn facts_if_run<T: Any + Send + Sync>(
+        &self,
+        id: &str,
+        limit: Duration,
+    ) -> Option<Arc<T>> {
+        let done = tokio::time::timeout(limit, self.wait(id)).await.ok()??;
+        done.typed.clone()?.downcast::<T>().ok()
+    }
+
     /// The trust material (system or `--trust-store` roots, Mozilla's roots), loaded once per
     /// run and shared by the checks that need it.
     pub async fn trust(&self) -> Arc<crate::net::trust::TrustMaterial> {

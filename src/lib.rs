@@ -4,6 +4,7 @@
 //! arguments into a `plan::Plan`, `doctor::diagnose` runs it, and `report` renders the result.
 
 pub mod ca;
+pub mod caa;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;

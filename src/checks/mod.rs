@@ -5,7 +5,10 @@ use std::sync::Arc;
 use crate::engine::Check;
 
 pub mod acme_directory;
+pub mod dns01_delegation;
 pub mod dns_acme;
+pub mod dns_caa;
+pub mod dns_domain;
 pub mod http01_reachability;
 pub mod http01_token;
 pub mod path_mtu;
@@ -34,5 +37,8 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(http01_reachability::Http01Reachability),
         Arc::new(http01_token::Http01Token),
         Arc::new(tlsalpn01_reachability::TlsAlpn01Reachability),
+        Arc::new(dns_domain::DnsDomain),
+        Arc::new(dns_caa::DnsCaa),
+        Arc::new(dns01_delegation::Dns01Delegation),
     ]
 }

@@ -49,6 +49,70 @@ pub fn non_public_range(ip: &IpAddr) -> Option<&'static str> {
     }
 }
 
+/// How the CA sees an address of the user's domain, by IANA's special-purpose registries
+/// (iana-ipv4-special-registry, iana-ipv6-special-registry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// Not globally reachable: the CA refuses to validate against it.
+    Reserved(&'static str),
+    /// A documentation range: also refused by the CA, but test labs use these to stand in for
+    /// public hosts, so callers report it as a note rather than a failure.
+    Documentation(&'static str),
+}
+
+/// Classifies an address the way a CA's validation policy would. `None` is a public address.
+pub fn special_purpose(ip: &IpAddr) -> Option<Special> {
+    if let Some(r) = non_public_range(ip) {
+        return Some(Special::Reserved(r));
+    }
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if (o[0], o[1], o[2]) == (192, 0, 2) {
+                Some(Special::Documentation(
+                    "192.0.2.0/24 (documentation, TEST-NET-1)",
+                ))
+            } else if (o[0], o[1], o[2]) == (198, 51, 100) {
+                Some(Special::Documentation(
+                    "198.51.100.0/24 (documentation, TEST-NET-2)",
+                ))
+            } else if (o[0], o[1], o[2]) == (203, 0, 113) {
+                Some(Special::Documentation(
+                    "203.0.113.0/24 (documentation, TEST-NET-3)",
+                ))
+            } else if o[0] == 198 && (o[1] & 0xfe) == 18 {
+                Some(Special::Reserved("198.18.0.0/15 (benchmarking)"))
+            } else if (o[0], o[1], o[2]) == (192, 0, 0) && o[3] != 9 && o[3] != 10 {
+                Some(Special::Reserved(
+                    "192.0.0.0/24 (IETF protocol assignments)",
+                ))
+            } else if (o[0], o[1], o[2]) == (192, 88, 99) {
+                Some(Special::Reserved(
+                    "192.88.99.0/24 (deprecated 6to4 relay anycast)",
+                ))
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            if s[0] == 0x2001 && s[1] == 0x0db8 {
+                Some(Special::Documentation("2001:db8::/32 (documentation)"))
+            } else if (s[0] & 0xfff0) == 0x3ff0 {
+                Some(Special::Documentation("3fff::/20 (documentation)"))
+            } else if s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0 {
+                Some(Special::Reserved("100::/64 (discard-only)"))
+            } else if s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0 {
+                Some(Special::Reserved("2001:2::/48 (benchmarking)"))
+            } else if s[0] == 0x2001 && s[1] == 0 {
+                Some(Special::Reserved("2001::/32 (Teredo)"))
+            } else {
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +143,36 @@ mod tests {
             "2001:db8::1",
         ] {
             assert!(non_public_range(&a.parse().unwrap()).is_none(), "{a}");
+        }
+    }
+
+    #[test]
+    fn special_purpose_ranges() {
+        for (a, doc) in [
+            ("198.51.100.7", true),
+            ("192.0.2.1", true),
+            ("203.0.113.9", true),
+            ("2001:db8::1", true),
+            ("10.0.0.1", false),
+            ("198.18.0.1", false),
+            ("192.0.0.8", false),
+            ("100::1", false),
+            ("2001:2::1", false),
+            ("::ffff:127.0.0.1", false),
+        ] {
+            match special_purpose(&a.parse().unwrap()) {
+                Some(Special::Documentation(_)) => assert!(doc, "{a}"),
+                Some(Special::Reserved(_)) => assert!(!doc, "{a}"),
+                None => panic!("{a} is special"),
+            }
+        }
+        for a in [
+            "172.65.32.248",
+            "192.0.0.9",
+            "2606:4700:60::1",
+            "2a00:1450::1",
+        ] {
+            assert_eq!(special_purpose(&a.parse().unwrap()), None, "{a}");
         }
     }
 }

@@ -2,9 +2,11 @@
 //! result means for the user.
 
 pub mod addr;
+pub mod authoritative;
 pub mod dns;
 pub mod http;
 pub mod icmp;
+pub mod nameservers;
 pub mod proxy;
 pub mod tcp;
 pub mod tls;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod acme_server;
+pub mod authoritative;
 pub mod dns;
 pub mod http01;
 pub mod pki;

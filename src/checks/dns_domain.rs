@@ -1,0 +1,539 @@
+//! `dns.domain`: the user's names as the CA's resolvers will see them: the recursive answer
+//! (CNAMEs, NXDOMAIN, reserved addresses) and every authoritative nameserver asked directly over
+//! UDP and TCP (lame, unreachable, failing or out-of-sync servers).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::rr::{RData, RecordType};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
+use crate::identifier::Identifier;
+use crate::net::addr::{special_purpose, Special};
+use crate::net::authoritative::{self, fqdn, show, ZoneLookup};
+use crate::net::dns::DnsError;
+use crate::net::nameservers::{self, Discovery, NameServer, Problem};
+use crate::plan::{Challenge, IpFamily, Plan};
+use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
+
+pub struct DnsDomain;
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct NameFacts {
+    pub name: String,
+    pub registered_domain: Option<String>,
+    pub zone: Option<String>,
+    pub cname_chain: Vec<String>,
+    pub addrs: Vec<IpAddr>,
+    pub nameservers: Vec<NameServer>,
+    /// SOA serial per server (UDP answers).
+    pub serials: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DnsDomainFacts {
+    pub names: Vec<NameFacts>,
+}
+
+impl Check for DnsDomain {
+    fn id(&self) -> &'static str {
+        "dns.domain"
+    }
+
+    fn applies(&self, plan: &Plan) -> Result<(), String> {
+        if plan.identifiers.is_empty() {
+            return Err("no domain or IP given".into());
+        }
+        Ok(())
+    }
+
+    /// Zone discovery climbs label by label and NS addresses follow the NS lookup, so a few
+    /// operations run one after another before the servers are asked all at once.
+    fn deadline(&self, plan: &Plan) -> Duration {
+        plan.timeout * 6 + Duration::from_secs(1)
+    }
+
+    fn run(&self, ctx: Arc<Ctx>) -> BoxFuture<'static, Outcome> {
+        Box::pin(async move { run(ctx).await })
+    }
+}
+
+struct NameReport {
+    findings: Vec<Finding>,
+    evidence: Vec<Evidence>,
+    facts: NameFacts,
+}
+
+async fn run(ctx: Arc<Ctx>) -> Outcome {
+    let plan = ctx.plan.clone();
+    let mut out = Outcome::new("");
+    let mut tasks = JoinSet::new();
+    let mut order = Vec::new();
+    for p in &plan.identifiers {
+        match &p.identifier {
+            Identifier::Ip { addr } => {
+                if plan.challenge == Challenge::Dns01 {
+                    out.finding(finding(
+                        "dns.domain.ip-with-dns01",
+                        format!("{addr} is an IP address: dns-01 cannot validate IP identifiers (RFC 8738); use --challenge http-01 or tls-alpn-01"),
+                    ));
+                }
+                address_findings(&addr.to_string(), &[*addr], &mut out.findings);
+            }
+            Identifier::Dns { name, wildcard } => {
+                if *wildcard && plan.challenge != Challenge::Dns01 {
+                    out.finding(finding(
+                        "dns.domain.wildcard-needs-dns01",
+                        format!(
+                            "*.{name} is a wildcard: the CA only validates wildcards with dns-01, not {}",
+                            plan.challenge.label()
+                        ),
+                    ));
+                }
+                // *.example.com and example.com look up the same name: once is enough.
+                if order.contains(name) {
+                    continue;
+                }
+                order.push(name.clone());
+                let ctx = ctx.clone();
+                let name = name.clone();
+                let i = order.len() - 1;
+                tasks.spawn(async move { (i, check_name(&ctx, &name).await) });
+            }
+        }
+    }
+    let mut reports: Vec<(usize, NameReport)> = Vec::new();
+    while let Some(j) = tasks.join_next().await {
+        if let Ok(r) = j {
+            reports.push(r);
+        }
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    let mut facts = DnsDomainFacts::default();
+    let mut parts = Vec::new();
+    for (_, r) in reports {
+        out.findings.extend(r.findings);
+        out.evidence.extend(r.evidence);
+        parts.push(format!(
+            "{}: {} address(es), {} nameserver address(es) asked over UDP and TCP",
+            r.facts.name,
+            r.facts.addrs.len(),
+            r.facts.nameservers.len()
+        ));
+        facts.names.push(r.facts);
+    }
+    out.summary = if parts.is_empty() {
+        "no DNS names to look up (IP identifiers only)".into()
+    } else {
+        parts.join("; ")
+    };
+    out.evidence(
+        "DNSSEC",
+        "not validated by this check (answers are taken as the resolver gives them)",
+        Sensitivity::Public,
+    );
+    out.with_facts(facts)
+}
+
+fn address_findings(name: &str, addrs: &[IpAddr], findings: &mut Vec<Finding>) {
+    let mut reserved = Vec::new();
+    let mut docs = Vec::new();
+    for ip in addrs {
+        match special_purpose(ip) {
+            Some(Special::Reserved(r)) => reserved.push(format!("{ip} ({r})")),
+            Some(Special::Documentation(r)) => docs.push(format!("{ip} ({r})")),
+            None => {}
+        }
+    }
+    if !reserved.is_empty() {
+        findings.push(
+            finding(
+                "dns.domain.reserved-address",
+                format!(
+                    "{name} points to {}: the CA refuses to validate against non-public addresses",
+                    reserved.join(", ")
+                ),
+            )
+            .with("addresses", reserved.join(", "), Sensitivity::PrivateIp),
+        );
+    }
+    if !docs.is_empty() {
+        findings.push(
+            finding(
+                "dns.domain.documentation-address",
+                format!(
+                    "{name} points to {}: a documentation range, fine in a test lab, refused by a public CA",
+                    docs.join(", ")
+                ),
+            )
+            .with("addresses", docs.join(", "), Sensitivity::Public),
+        );
+    }
+}
+
+async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
+    let plan = &ctx.plan;
+    let mut rep = NameReport {
+        findings: Vec::new(),
+        evidence: Vec::new(),
+        facts: NameFacts {
+            name: name.to_string(),
+            registered_domain: psl::domain_str(name).map(str::to_string),
+            ..Default::default()
+        },
+    };
+    let Ok(qname) = fqdn(name) else {
+        // The identifier parser already rejects such names; nothing to ask about.
+        return rep;
+    };
+    let resolver = ctx.resolver.description.clone();
+    let want = |fam: IpFamily| plan.family != fam;
+    let (a, aaaa, zone) = tokio::join!(
+        async {
+            if want(IpFamily::V6Only) {
+                Some(ctx.resolver.addrs(name, RecordType::A).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if want(IpFamily::V4Only) {
+                Some(ctx.resolver.addrs(name, RecordType::AAAA).await)
+            } else {
+                None
+            }
+        },
+        authoritative::find_zone(&ctx.resolver.servers, &qname, plan.timeout),
+    );
+
+    // The recursive view: what the CA's resolver will hand its validators.
+    let mut errors: Vec<(&str, DnsError)> = Vec::new();
+    for (label, r) in [("A", a), ("AAAA", aaaa)] {
+        match r {
+            Some(Ok(ans)) => {
+                if rep.facts.cname_chain.is_empty() {
+                    rep.facts.cname_chain = ans.cname_chain.clone();
+                }
+                rep.facts.addrs.extend(ans.addrs);
+            }
+            Some(Err(e)) => errors.push((label, e)),
+            None => {}
+        }
+    }
+    if !rep.facts.cname_chain.is_empty() {
+        rep.evidence.push(Evidence::new(
+            format!("{name} CNAME chain"),
+            format!("{name} → {}", rep.facts.cname_chain.join(" → ")),
+            Sensitivity::Hostname,
+        ));
+    }
+    for ip in &rep.facts.addrs {
+        rep.evidence.push(Evidence::new(
+            format!("{name} {}", if ip.is_ipv4() { "A" } else { "AAAA" }),
+            ip.to_string(),
+            Sensitivity::Public,
+        ));
+    }
+    let via = if rep.facts.cname_chain.is_empty() {
+        String::new()
+    } else {
+        format!(" (via CNAME {})", rep.facts.cname_chain.join(" → "))
+    };
+    let needs_addrs = plan.challenge != Challenge::Dns01;
+    // When the resolver itself fails, the zone lookup through it fails too; say it once.
+    let resolver_failed = errors
+        .iter()
+        .any(|(_, e)| e.is_timeout() || matches!(e, DnsError::Unreachable { .. }));
+    let bogus = match errors.iter().find(|(_, e)| *e == DnsError::ServFail) {
+        Some((t, _)) => {
+            let rtype = if *t == "A" {
+                RecordType::A
+            } else {
+                RecordType::AAAA
+            };
+            dnssec_failure(ctx, &qname, rtype).await
+        }
+        None => None,
+    };
+    if let Some(reason) = &bogus {
+        rep.findings.push(finding(
+            "dns.domain.dnssec-bogus",
+            format!("{name}: DNSSEC validation fails at {resolver}: {reason}"),
+        ));
+    } else if errors.iter().any(|(_, e)| *e == DnsError::NxDomain) {
+        rep.findings.push(
+            finding(
+                "dns.domain.nxdomain",
+                format!("{name}{via} does not exist: NXDOMAIN from {resolver}"),
+            )
+            .severity(if needs_addrs {
+                Severity::Fail
+            } else {
+                Severity::Warn
+            }),
+        );
+    } else {
+        let hard: Vec<String> = errors
+            .iter()
+            .filter(|(_, e)| !matches!(e, DnsError::NoRecords { .. }))
+            .map(|(t, e)| format!("{t} {name}: {e}"))
+            .collect();
+        if !hard.is_empty() {
+            rep.findings.push(
+                finding(
+                    "dns.domain.resolver-error",
+                    format!("{} (resolver {resolver})", hard.join("; ")),
+                )
+                .severity(if rep.facts.addrs.is_empty() {
+                    Severity::Fail
+                } else {
+                    Severity::Warn
+                }),
+            );
+        } else if rep.facts.addrs.is_empty() {
+            let mut f = finding(
+                "dns.domain.no-address",
+                format!(
+                    "{name}{via} has no A or AAAA record (NOERROR, empty answers from {resolver})"
+                ),
+            );
+            if !needs_addrs {
+                f = f
+                    .severity(Severity::Info)
+                    .detail("dns-01 does not connect to the name, so no address is needed.");
+            }
+            rep.findings.push(f);
+        }
+    }
+    address_findings(name, &rep.facts.addrs, &mut rep.findings);
+
+    // The authoritative view: every server of the zone, over both transports.
+    let zone = match zone {
+        ZoneLookup::Found(z) => z,
+        ZoneLookup::Failed { .. } if resolver_failed => return rep,
+        ZoneLookup::Failed { at, error } => {
+            rep.findings.push(finding(
+                "dns.domain.no-nameservers",
+                format!(
+                    "cannot find the zone of {name}: SOA {} through {resolver}: {error}",
+                    show(&at)
+                ),
+            ));
+            return rep;
+        }
+        ZoneLookup::Unsupported { at } => {
+            rep.findings.push(finding(
+                "dns.domain.ns-not-checked",
+                format!(
+                    "{resolver} answered NOTIMP to SOA {}: the zone of {name} and its nameservers cannot be found through it, so only the recursive answers were checked",
+                    show(&at)
+                ),
+            ));
+            return rep;
+        }
+        ZoneLookup::NotFound => {
+            rep.findings.push(finding(
+                "dns.domain.no-nameservers",
+                format!("no zone (SOA) found for {name} or any parent through {resolver}"),
+            ));
+            return rep;
+        }
+    };
+    rep.facts.zone = Some(show(&zone));
+    let servers = match nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout).await
+    {
+        Discovery::Unsupported(why) => {
+            rep.findings.push(finding(
+                "dns.domain.ns-not-checked",
+                format!(
+                    "zone {} of {name}: {why}; only the recursive answers were checked",
+                    show(&zone)
+                ),
+            ));
+            return rep;
+        }
+        Discovery::NoNs(why) => {
+            rep.findings.push(finding(
+                "dns.domain.no-nameservers",
+                format!("zone {} of {name}: {why}", show(&zone)),
+            ));
+            return rep;
+        }
+        Discovery::Found {
+            servers,
+            unresolvable,
+        } => {
+            if !unresolvable.is_empty() {
+                rep.findings.push(
+                    finding(
+                        "dns.domain.ns-no-address",
+                        format!(
+                            "nameserver(s) of {} without an address through {resolver}: {}",
+                            show(&zone),
+                            unresolvable.join(", ")
+                        ),
+                    )
+                    .severity(if servers.is_empty() {
+                        Severity::Fail
+                    } else {
+                        Severity::Warn
+                    }),
+                );
+            }
+            servers
+        }
+    };
+    rep.facts.nameservers = servers.clone();
+    if servers.is_empty() {
+        return rep;
+    }
+    rep.evidence.push(Evidence::new(
+        format!("zone {} nameservers", show(&zone)),
+        servers
+            .iter()
+            .map(|s| s.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Sensitivity::Public,
+    ));
+    let mut queries = vec![(zone.clone(), RecordType::SOA)];
+    if plan.family != IpFamily::V6Only {
+        queries.push((qname.clone(), RecordType::A));
+    }
+    if plan.family != IpFamily::V4Only {
+        queries.push((qname.clone(), RecordType::AAAA));
+    }
+    // Some old or broken servers fail CAA queries (type 257), which makes the CA refuse.
+    queries.push((qname.clone(), RecordType::CAA));
+    let probes = nameservers::probe(&servers, plan.dns_port, &queries, plan.timeout).await;
+
+    let any_udp_ok = probes
+        .iter()
+        .any(|p| p.transport == authoritative::Transport::Udp && p.problem().is_none());
+    let mut by_code: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for p in &probes {
+        if let Some((problem, words)) = p.problem() {
+            let code = match problem {
+                Problem::Timeout => "dns.domain.ns-timeout",
+                Problem::Refused | Problem::Unreachable => "dns.domain.ns-unreachable",
+                Problem::Lame => "dns.domain.ns-lame",
+                Problem::ServFail | Problem::Malformed => "dns.domain.ns-servfail",
+            };
+            by_code
+                .entry(code)
+                .or_default()
+                .push(format!("{}: {words}", p.label()));
+        }
+    }
+    for (code, list) in by_code {
+        rep.findings.push(
+            finding(
+                code,
+                format!(
+                    "zone {} (for {name}), port {}: {}",
+                    show(&zone),
+                    plan.dns_port,
+                    list.join("; ")
+                ),
+            )
+            .severity(if any_udp_ok {
+                Severity::Warn
+            } else {
+                Severity::Fail
+            }),
+        );
+    }
+
+    // Out of sync: healthy servers that disagree on the serial or the addresses.
+    let mut views: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for p in probes.iter().filter(|p| p.problem().is_none()) {
+        let mut view = Vec::new();
+        for (n, t) in &queries {
+            if let Some(resp) = p.response(n, *t) {
+                if *t == RecordType::SOA {
+                    if let Some(RData::SOA(soa)) =
+                        resp.records(RecordType::SOA).first().map(|r| r.data())
+                    {
+                        rep.facts.serials.insert(p.server.label(), soa.serial());
+                    }
+                }
+                let set = nameservers::rrset(resp, *t);
+                view.push(format!(
+                    "{t}: {}",
+                    if set.is_empty() {
+                        "none".to_string()
+                    } else {
+                        set.join(", ")
+                    }
+                ));
+            }
+        }
+        views.entry(view).or_default().push(p.label());
+    }
+    if views.len() > 1 {
+        let described: Vec<String> = views
+            .iter()
+            .map(|(view, who)| format!("{} say [{}]", who.join(", "), view.join("; ")))
+            .collect();
+        rep.findings.push(finding(
+            "dns.domain.out-of-sync",
+            format!(
+                "the nameservers of {} disagree about {name}: {}",
+                show(&zone),
+                described.join(" but ")
+            ),
+        ));
+    }
+    rep
+}
+
+/// Tells a DNSSEC failure from another SERVFAIL the way `dig +cd` does: a validating resolver
+/// that fails the query but answers it with checking disabled (CD) found the signatures bogus.
+/// The reason comes from the resolver's Extended DNS Errors (RFC 8914) when it sends them.
+/// This relies on the resolver validating, as the CA's resolvers do; nothing is validated here.
+async fn dnssec_failure(
+    ctx: &Ctx,
+    name: &hickory_proto::rr::Name,
+    rtype: RecordType,
+) -> Option<String> {
+    let servers = &ctx.resolver.servers;
+    let timeout = ctx.plan.timeout;
+    let (checked, unchecked) = tokio::join!(
+        authoritative::recursive_with(servers, name, rtype, false, timeout),
+        authoritative::recursive_with(servers, name, rtype, true, timeout),
+    );
+    let checked = checked.ok()?;
+    if checked.rcode() != hickory_proto::op::ResponseCode::ServFail {
+        return None;
+    }
+    let ede: Vec<String> = authoritative::extended_errors(&checked.message)
+        .iter()
+        .filter(|e| e.is_dnssec())
+        .map(|e| e.to_string())
+        .collect();
+    let passes_unchecked = unchecked.is_ok_and(|u| {
+        matches!(
+            u.rcode(),
+            hickory_proto::op::ResponseCode::NoError | hickory_proto::op::ResponseCode::NXDomain
+        )
+    });
+    match (ede.is_empty(), passes_unchecked) {
+        (false, _) => Some(format!(
+            "SERVFAIL for {rtype} with {}{}",
+            ede.join("; "),
+            if passes_unchecked {
+                "; with checking disabled (CD) the answer comes back"
+            } else {
+                ""
+            }
+        )),
+        (true, true) => Some(format!(
+            "SERVFAIL for {rtype}, but the answer comes back with checking disabled (CD): the signatures do not validate (the resolver sent no Extended DNS Error with the exact reason)"
+        )),
+        (true, false) => None,
+    }
+}

@@ -1,0 +1,497 @@
+//! In-process authoritative DNS servers with zones, plus a "recursive" resolver that answers
+//! from all zones at once. Every server listens on its own 127.0.0.x address (Linux routes all
+//! of 127/8 to lo) on one shared port, so NS records can point at several servers and the
+//! binary reaches them all with `--dns-port`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::opt::EdnsOption;
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, NULL, SOA, TXT};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_server::authority::MessageResponseBuilder;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::ServerFuture;
+use tokio::net::{TcpListener, UdpSocket};
+
+fn key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn name(n: &str) -> Name {
+    Name::from_str(&format!("{}.", key(n))).expect("fixture name")
+}
+
+/// A zone: its origin, SOA serial and records (owner names absolute, without trailing dot).
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub origin: String,
+    pub records: Vec<(String, RData)>,
+}
+
+impl Zone {
+    pub fn new(origin: &str, serial: u32) -> Zone {
+        let soa = RData::SOA(SOA::new(
+            name(&format!("ns1.{origin}")),
+            name(&format!("hostmaster.{origin}")),
+            serial,
+            3600,
+            600,
+            86400,
+            300,
+        ));
+        Zone {
+            origin: key(origin),
+            records: vec![(key(origin), soa)],
+        }
+    }
+    pub fn rec(mut self, owner: &str, data: RData) -> Zone {
+        self.records.push((key(owner), data));
+        self
+    }
+    pub fn ns(self, owner: &str, host: &str) -> Zone {
+        self.rec(owner, RData::NS(NS(name(host))))
+    }
+    pub fn a(self, owner: &str, ip: &str) -> Zone {
+        match ip.parse::<IpAddr>().expect("fixture address") {
+            IpAddr::V4(v4) => self.rec(owner, RData::A(A(v4))),
+            IpAddr::V6(v6) => self.rec(owner, RData::AAAA(AAAA(v6))),
+        }
+    }
+    pub fn cname(self, owner: &str, target: &str) -> Zone {
+        self.rec(owner, RData::CNAME(CNAME(name(target))))
+    }
+    pub fn txt(self, owner: &str, text: &str) -> Zone {
+        self.rec(owner, RData::TXT(TXT::new(vec![text.to_string()])))
+    }
+    /// A CAA record written on the wire exactly as given (flags, tag, value), so tests can
+    /// publish critical, unknown or malformed records.
+    pub fn caa(self, owner: &str, flags: u8, tag: &str, value: &str) -> Zone {
+        let mut raw = vec![flags, tag.len() as u8];
+        raw.extend_from_slice(tag.as_bytes());
+        raw.extend_from_slice(value.as_bytes());
+        self.rec(
+            owner,
+            RData::Unknown {
+                code: RecordType::CAA,
+                rdata: NULL::with(raw),
+            },
+        )
+    }
+    /// Removes every record at `owner` of `rtype`.
+    pub fn without(mut self, owner: &str, rtype: RecordType) -> Zone {
+        let owner = key(owner);
+        self.records
+            .retain(|(o, d)| !(o == &owner && d.record_type() == rtype));
+        self
+    }
+}
+
+/// How one server misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Normal,
+    /// REFUSED to everything: listed in NS but does not serve the zone.
+    Refused,
+    ServFail,
+    /// Reads queries and never answers (UDP and TCP).
+    Drop,
+    /// Answers correctly but without the AA flag.
+    NotAuthoritative,
+    /// UDP only: nothing listens on TCP, so connections are reset.
+    NoTcp,
+    /// Answers every UDP datagram with bytes that are not DNS, and every TCP connection with a
+    /// length-prefixed message of garbage.
+    Garbage,
+}
+
+/// A fault the resolver injects for one (name, type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    ServFail,
+    Drop,
+    /// NOTIMP, as pebble-challtestsrv answers SOA and NS queries.
+    NotImp,
+    /// What a validating resolver does with a bogus answer: SERVFAIL with this Extended DNS
+    /// Error (code, text), and the real answer when the query sets CD.
+    Bogus(u16, &'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub ip: Ipv4Addr,
+    pub zones: Vec<Zone>,
+    pub behaviour: Behaviour,
+}
+
+pub fn server(ip: &str, zones: &[&Zone], behaviour: Behaviour) -> Server {
+    Server {
+        ip: ip.parse().expect("fixture server address"),
+        zones: zones.iter().map(|z| (*z).clone()).collect(),
+        behaviour,
+    }
+}
+
+struct Handler {
+    zones: Vec<Zone>,
+    behaviour: Behaviour,
+    recursive: bool,
+    faults: Vec<(String, RecordType, Fault)>,
+}
+
+struct Answer {
+    rcode: ResponseCode,
+    answers: Vec<Record>,
+    authority: Vec<Record>,
+}
+
+impl Handler {
+    fn zone_of(&self, n: &str) -> Option<&Zone> {
+        self.zones
+            .iter()
+            .filter(|z| n == z.origin || n.ends_with(&format!(".{}", z.origin)))
+            .max_by_key(|z| z.origin.len())
+    }
+
+    fn answer(&self, qname: &str, qtype: RecordType) -> Answer {
+        let mut answers = Vec::new();
+        let mut cur = key(qname);
+        for depth in 0..8 {
+            let Some(zone) = self.zone_of(&cur) else {
+                let rcode = match (depth, self.recursive) {
+                    (0, false) => ResponseCode::Refused,
+                    (0, true) => ResponseCode::NXDomain,
+                    _ => ResponseCode::NoError,
+                };
+                return Answer {
+                    rcode,
+                    answers,
+                    authority: vec![],
+                };
+            };
+            let at: Vec<&RData> = zone
+                .records
+                .iter()
+                .filter(|(o, _)| *o == cur)
+                .map(|(_, d)| d)
+                .collect();
+            let owner = name(&cur);
+            let matching: Vec<Record> = at
+                .iter()
+                .filter(|d| d.record_type() == qtype)
+                .map(|d| Record::from_rdata(owner.clone(), 60, (*d).clone()))
+                .collect();
+            if !matching.is_empty() {
+                answers.extend(matching);
+                return Answer {
+                    rcode: ResponseCode::NoError,
+                    answers,
+                    authority: vec![],
+                };
+            }
+            if let Some(RData::CNAME(c)) = at.iter().find(|d| d.record_type() == RecordType::CNAME)
+            {
+                if qtype != RecordType::CNAME {
+                    answers.push(Record::from_rdata(owner, 60, RData::CNAME(c.clone())));
+                    if !self.recursive {
+                        return Answer {
+                            rcode: ResponseCode::NoError,
+                            answers,
+                            authority: vec![],
+                        };
+                    }
+                    cur = key(&c.0.to_ascii());
+                    continue;
+                }
+            }
+            let exists = !at.is_empty()
+                || zone
+                    .records
+                    .iter()
+                    .any(|(o, _)| o.ends_with(&format!(".{cur}")));
+            let soa = zone
+                .records
+                .iter()
+                .find(|(o, d)| *o == zone.origin && d.record_type() == RecordType::SOA)
+                .map(|(o, d)| Record::from_rdata(name(o), 60, d.clone()));
+            return Answer {
+                rcode: if exists {
+                    ResponseCode::NoError
+                } else {
+                    ResponseCode::NXDomain
+                },
+                answers,
+                authority: soa.into_iter().collect(),
+            };
+        }
+        Answer {
+            rcode: ResponseCode::ServFail,
+            answers: vec![],
+            authority: vec![],
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        mut response: R,
+    ) -> ResponseInfo {
+        let info = request.request_info().expect("one query");
+        let qname = info.query.name().to_string();
+        let qtype = info.query.query_type();
+        let builder = MessageResponseBuilder::from_message_request(request);
+        let mut header = Header::response_from_request(request.header());
+        header.set_message_type(MessageType::Response);
+        header.set_op_code(OpCode::Query);
+        header.set_recursion_available(self.recursive);
+        let fault = self
+            .faults
+            .iter()
+            .find(|(n, t, _)| *n == key(&qname) && *t == qtype)
+            .map(|(_, _, f)| *f);
+        let behaviour = match fault {
+            Some(Fault::ServFail) => Behaviour::ServFail,
+            Some(Fault::Drop) => Behaviour::Drop,
+            Some(Fault::NotImp) => {
+                let msg = builder.error_msg(request.header(), ResponseCode::NotImp);
+                return response
+                    .send_response(msg)
+                    .await
+                    .unwrap_or_else(|_| header.into());
+            }
+            Some(Fault::Bogus(code, text)) if !request.header().checking_disabled() => {
+                let mut payload = code.to_be_bytes().to_vec();
+                payload.extend_from_slice(text.as_bytes());
+                let mut edns = Edns::new();
+                edns.options_mut().insert(EdnsOption::Unknown(15, payload));
+                let mut builder = builder;
+                builder.edns(edns);
+                header.set_response_code(ResponseCode::ServFail);
+                let msg = builder.build(header, [], [], [], []);
+                return response
+                    .send_response(msg)
+                    .await
+                    .unwrap_or_else(|_| header.into());
+            }
+            _ => self.behaviour,
+        };
+        let error = match behaviour {
+            Behaviour::Refused => Some(ResponseCode::Refused),
+            Behaviour::ServFail => Some(ResponseCode::ServFail),
+            Behaviour::Drop => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return header.into();
+            }
+            _ => None,
+        };
+        if let Some(code) = error {
+            let msg = builder.error_msg(request.header(), code);
+            return response
+                .send_response(msg)
+                .await
+                .unwrap_or_else(|_| header.into());
+        }
+        let ans = self.answer(&qname, qtype);
+        header.set_response_code(ans.rcode);
+        header.set_authoritative(
+            !self.recursive
+                && behaviour != Behaviour::NotAuthoritative
+                && ans.rcode != ResponseCode::Refused,
+        );
+        let msg = builder.build(header, ans.answers.iter(), ans.authority.iter(), [], []);
+        response
+            .send_response(msg)
+            .await
+            .unwrap_or_else(|_| header.into())
+    }
+}
+
+/// A running set of servers; they stop when dropped.
+pub struct AuthLab {
+    /// The port every server (and the resolver) listens on: pass it as `--dns-port`.
+    pub port: u16,
+    /// The resolver on 127.0.0.1: pass it as `--resolver`.
+    pub resolver: SocketAddr,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for AuthLab {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl AuthLab {
+    /// Starts the resolver (answering from `world`, with `faults`) and the servers.
+    pub async fn start(
+        world: &[&Zone],
+        faults: &[(&str, RecordType, Fault)],
+        servers: &[Server],
+    ) -> AuthLab {
+        let mut ips = vec![Ipv4Addr::LOCALHOST];
+        ips.extend(servers.iter().map(|s| s.ip));
+        let (port, sockets) = bind_all(&ips, servers).await;
+        let mut tasks = Vec::new();
+        let mut handlers: Vec<Handler> = vec![Handler {
+            zones: world.iter().map(|z| (*z).clone()).collect(),
+            behaviour: Behaviour::Normal,
+            recursive: true,
+            faults: faults.iter().map(|(n, t, f)| (key(n), *t, *f)).collect(),
+        }];
+        for s in servers {
+            handlers.push(Handler {
+                zones: s.zones.clone(),
+                behaviour: s.behaviour,
+                recursive: false,
+                faults: vec![],
+            });
+        }
+        for (handler, (udp, tcp)) in handlers.into_iter().zip(sockets) {
+            if handler.behaviour == Behaviour::Garbage {
+                tasks.push(tokio::spawn(garbage(udp, tcp)));
+                continue;
+            }
+            let mut server = ServerFuture::new(handler);
+            server.register_socket(udp);
+            if let Some(tcp) = tcp {
+                server.register_listener(tcp, Duration::from_secs(5));
+            }
+            tasks.push(tokio::spawn(async move {
+                let _ = server.block_until_done().await;
+            }));
+        }
+        AuthLab {
+            port,
+            resolver: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            tasks,
+        }
+    }
+}
+
+async fn garbage(udp: UdpSocket, tcp: Option<TcpListener>) {
+    use tokio::io::AsyncWriteExt;
+    let tcp_task = tokio::spawn(async move {
+        let Some(tcp) = tcp else { return };
+        while let Ok((mut s, _)) = tcp.accept().await {
+            let _ = s.write_all(b"\x00\x07garbage").await;
+        }
+    });
+    let mut buf = [0u8; 512];
+    while let Ok((_, from)) = udp.recv_from(&mut buf).await {
+        let _ = udp.send_to(b"not dns at all", from).await;
+    }
+    tcp_task.abort();
+}
+
+type Sockets = Vec<(UdpSocket, Option<TcpListener>)>;
+
+/// One port free on every address for UDP and TCP (TCP skipped for `NoTcp` servers).
+async fn bind_all(ips: &[Ipv4Addr], servers: &[Server]) -> (u16, Sockets) {
+    'retry: for _ in 0..50 {
+        let first = UdpSocket::bind((ips[0], 0)).await.expect("bind udp");
+        let port = first.local_addr().expect("addr").port();
+        let mut out = Vec::new();
+        let mut first = Some(first);
+        for (i, ip) in ips.iter().enumerate() {
+            let udp = match first.take() {
+                Some(u) => u,
+                None => match UdpSocket::bind((*ip, port)).await {
+                    Ok(u) => u,
+                    Err(_) => continue 'retry,
+                },
+            };
+            let no_tcp = i > 0 && servers[i - 1].behaviour == Behaviour::NoTcp;
+            let tcp = if no_tcp {
+                None
+            } else {
+                match TcpListener::bind((*ip, port)).await {
+                    Ok(t) => Some(t),
+                    Err(_) => continue 'retry,
+                }
+            };
+            out.push((udp, tcp));
+        }
+        return (port, out);
+    }
+    panic!("no port free on all fixture addresses");
+}
+
+/// example.com served by ns1 (127.0.0.2) and ns2 (127.0.0.3), with documentation addresses as
+/// the lab uses: the healthy baseline that tests change one thing in.
+pub fn example_zone(serial: u32) -> Zone {
+    Zone::new("example.com", serial)
+        .ns("example.com", "ns1.example.com")
+        .ns("example.com", "ns2.example.com")
+        .a("ns1.example.com", "127.0.0.2")
+        .a("ns2.example.com", "127.0.0.3")
+        .a("example.com", "198.51.100.7")
+        .a("example.com", "2001:db8::7")
+        .a("www.example.com", "198.51.100.7")
+}
+
+/// The resolver knows `zones`; ns1 and ns2 both serve `zone` normally unless `ns2` says
+/// otherwise.
+pub async fn two_servers(
+    zone: &Zone,
+    ns2: Behaviour,
+    others: &[&Zone],
+    faults: &[(&str, RecordType, Fault)],
+) -> AuthLab {
+    let mut world = vec![zone];
+    world.extend_from_slice(others);
+    AuthLab::start(
+        &world,
+        faults,
+        &[
+            server("127.0.0.2", &[zone], Behaviour::Normal),
+            server("127.0.0.3", &[zone], ns2),
+        ],
+    )
+    .await
+}
+
+/// Runs the binary with `--only check` against the lab; `args` adds identifiers and options.
+pub async fn run(lab: &AuthLab, check: &str, args: &[&str]) -> super::Run {
+    let resolver = lab.resolver.to_string();
+    let port = lab.port.to_string();
+    let mut all = vec![
+        "--resolver",
+        &resolver,
+        "--dns-port",
+        &port,
+        "--only",
+        check,
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ];
+    all.extend_from_slice(args);
+    super::doctor(&all, &[]).await
+}
+
+/// No warn or fail finding anywhere in the run.
+pub fn quiet(run: &super::Run) {
+    let bad: Vec<_> = run.json()["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .flat_map(|c| c["findings"].as_array().cloned().unwrap_or_default())
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+pub fn summary(run: &super::Run, code: &str) -> String {
+    run.finding(code)["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
