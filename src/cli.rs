@@ -223,6 +223,38 @@ pub struct RunArgs {
     /// Port used instead of 53 for queries to authoritative nameservers (for test fixtures).
     #[arg(long, hide = true, default_value_t = 53)]
     pub dns_port: u16,
+
+    /// Probe the challenge path from N places through Globalping, or "off".
+    #[arg(long, value_name = "N|off", default_value = "8", value_parser = parse_perspectives)]
+    pub perspectives: usize,
+
+    /// Where to probe from, in Globalping's location syntax (e.g. "Germany", "AS13335", "aws-us-east-1"); repeatable.
+    #[arg(long, value_name = "LOCATION")]
+    pub from: Vec<String>,
+
+    /// Use no third-party service (Globalping); checks that need one are skipped.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Globalping API base URL (another deployment, or a test fake).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://api.globalping.io/v1/"
+    )]
+    pub globalping_url: url::Url,
+}
+
+fn parse_perspectives(s: &str) -> Result<usize, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(0);
+    }
+    match s.parse::<usize>() {
+        Ok(n) if (1..=50).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{s:?}: give a number of probe locations from 1 to 50, or off"
+        )),
+    }
 }
 
 fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
@@ -319,6 +351,13 @@ impl RunArgs {
             http_port: self.http_port,
             https_port: self.https_port,
             dns_port: self.dns_port,
+            perspectives: if self.offline { 0 } else { self.perspectives },
+            from: self.from,
+            offline: self.offline,
+            globalping_url: self.globalping_url,
+            globalping_token: std::env::var("GLOBALPING_TOKEN")
+                .ok()
+                .filter(|t| !t.trim().is_empty()),
         };
         Ok((
             plan,

@@ -437,6 +437,11 @@ mod tests {
             http_port: 80,
             https_port: 443,
             dns_port: 53,
+            perspectives: 0,
+            from: Vec::new(),
+            offline: true,
+            globalping_url: url::Url::parse("https://api.globalping.io/v1/").unwrap(),
+            globalping_token: None,
         })
     }
 

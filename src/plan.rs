@@ -85,6 +85,16 @@ pub struct Plan {
     pub http_port: u16,
     pub https_port: u16,
     pub dns_port: u16,
+    /// Multi-perspective probes: how many probe locations (0 = off).
+    pub perspectives: usize,
+    /// Globalping location filters (`--from`), in its magic-location syntax.
+    pub from: Vec<String>,
+    /// No third-party services at all (Globalping).
+    pub offline: bool,
+    /// The Globalping API base URL (`--globalping-url`).
+    pub globalping_url: url::Url,
+    /// `GLOBALPING_TOKEN`; a secret that never reaches a report.
+    pub globalping_token: Option<String>,
 }
 
 impl Plan {
