@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # constants used by run, bench and the scenarios
 # The lab's healthy base: namespaces, links, addresses, routes, the lab PKI and the real
 # components (Pebble, pebble-challtestsrv, nginx). Sourced by tests/lab/run and tests/lab/bench;
 # docs/lab.md has the diagram and the address plan.
@@ -105,7 +105,7 @@ lab_pki() {
     local d=$LAB_TMP/pki
     mkdir -p "$d"
     (
-        cd "$d"
+        cd "$d" || exit 1
         gen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null; }
         ca_ext='basicConstraints=critical,CA:TRUE
 keyUsage=critical,keyCertSign,cRLSign
@@ -192,6 +192,8 @@ EOF
 
 lab_up() {
     [[ -n ${LAB_TMP:-} ]] || lab_die "LAB_TMP not set"
+    # Each scenario starts from nothing: no logs or state of the previous one.
+    rm -rf "${LAB_TMP:?}/log" "${LAB_TMP:?}"/nginx-* "${LAB_TMP:?}/webroot" "${LAB_TMP:?}/home"
     mkdir -p "$LAB_TMP/log"
     : >"$LAB_TMP/pids"
     local ns
@@ -276,7 +278,7 @@ lab_down() {
     }
     local pid name
     while read -r pid name; do
-        [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
     done <"$LAB_TMP/pids"
     for _ in $(seq 30); do
         local alive=0
@@ -322,4 +324,21 @@ client_run() {
     fi
     mkdir -p "$LAB_TMP/home"
     timeout -k 5 "$secs" ip netns exec client env -i "${e[@]}" "$@"
+}
+
+# Delays every packet forwarded by a router by DELAY-MS +/- JITTER-MS (both directions, both
+# families) with the userspace NFQUEUE delayer; --queue-bypass lets packets through unharmed if
+# the delayer is not running.
+lab_delay() { # NS DELAY-MS JITTER-MS
+    local ns=$1 ipt
+    # A copy of shared/tools/netdelay.py, so the lab does not depend on where shared/ is.
+    lab_bg "$ns" "netdelay-$ns" python3 "$LAB_DIR/netdelay.py" --queue 10 --delay-ms "$2" --jitter-ms "$3"
+    for _ in $(seq 50); do
+        grep -q '^netdelay:' "$LAB_TMP/log/netdelay-$ns.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q '^netdelay:' "$LAB_TMP/log/netdelay-$ns.log" || lab_die "netdelay did not start: $(cat "$LAB_TMP/log/netdelay-$ns.log")"
+    for ipt in iptables ip6tables; do
+        nsx "$ns" "$ipt" -I FORWARD -j NFQUEUE --queue-num 10 --queue-bypass
+    done
 }

@@ -1,0 +1,12 @@
+# shellcheck shell=bash disable=SC2034  # the runner reads these variables
+# The client's edge router answers outbound TCP 443 to the CA with a reset.
+DESCRIPTION="outbound TCP 443 to the CA rejected with a TCP reset on r1"
+MIRRORS="a firewall configured to REJECT rather than drop, or a host firewall (ufw/firewalld reject policy)"
+EXPECT_ISSUED=no
+EXPECT_EXIT=1
+EXPECT_CODES=(tcp.acme.refused)
+
+scenario_setup() {
+    nsx r1 iptables -A FORWARD -i to-client -p tcp -d "$CA4" --dport 443 -j REJECT --reject-with tcp-reset
+    nsx r1 ip6tables -A FORWARD -i to-client -p tcp -d "$CA6" --dport 443 -j REJECT --reject-with tcp-reset
+}
