@@ -272,6 +272,12 @@ EOF
 }
 
 lab_down() {
+    if [[ -n ${LAB_FG_PID:-} ]]; then
+        # timeout passes the signal on to the client command it watches.
+        kill -TERM "$LAB_FG_PID" 2>/dev/null || true
+        wait "$LAB_FG_PID" 2>/dev/null || true
+        LAB_FG_PID=""
+    fi
     [[ -n ${LAB_TMP:-} && -f $LAB_TMP/pids ]] || {
         lab_cleanup_leftovers
         return 0
@@ -310,11 +316,11 @@ lab_cleanup_leftovers() {
     done
 }
 
-# Runs a command in the client namespace under a wall-clock limit, with the client's environment
-# only: a clean environment plus what the scenario sets (CLIENT_ENV: proxy variables;
-# CLIENT_CLOCK_OFFSET: a libfaketime offset such as +730d). The limit itself runs outside the
-# faked clock.
-client_run() {
+# The argv that runs a command in the client namespace under a wall-clock limit, with the
+# client's environment only: a clean environment plus what the scenario sets (CLIENT_ENV: proxy
+# variables; CLIENT_CLOCK_OFFSET: a libfaketime offset such as +730d). The limit itself runs
+# outside the faked clock. Sets CLIENT_ARGV.
+client_argv() {
     local secs=$1
     shift
     local e=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$LAB_TMP/home" LANG=C.UTF-8)
@@ -323,7 +329,21 @@ client_run() {
         e+=(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$CLIENT_CLOCK_OFFSET" FAKETIME_DONT_FAKE_MONOTONIC=1)
     fi
     mkdir -p "$LAB_TMP/home"
-    timeout -k 5 "$secs" ip netns exec client env -i "${e[@]}" "$@"
+    CLIENT_ARGV=(timeout -k 5 "$secs" ip netns exec client env -i "${e[@]}" "$@")
+}
+
+# Runs client_argv's command in the background and waits for it, so that a signal to the lab
+# is handled at once (bash defers traps until a foreground child ends); lab_down ends it by PID.
+# Redirect the call's output as usual.
+LAB_FG_PID=""
+client_run() {
+    client_argv "$@"
+    "${CLIENT_ARGV[@]}" &
+    LAB_FG_PID=$!
+    local rc=0
+    wait "$LAB_FG_PID" || rc=$?
+    LAB_FG_PID=""
+    return "$rc"
 }
 
 # Delays every packet forwarded by a router by DELAY-MS +/- JITTER-MS (both directions, both
@@ -337,7 +357,8 @@ lab_delay() { # NS DELAY-MS JITTER-MS
         grep -q '^netdelay:' "$LAB_TMP/log/netdelay-$ns.log" 2>/dev/null && break
         sleep 0.1
     done
-    grep -q '^netdelay:' "$LAB_TMP/log/netdelay-$ns.log" || lab_die "netdelay did not start: $(cat "$LAB_TMP/log/netdelay-$ns.log")"
+    grep -q '^netdelay:' "$LAB_TMP/log/netdelay-$ns.log" ||
+        lab_die "netdelay did not start: $(cat "$LAB_TMP/log/netdelay-$ns.log")"
     for ipt in iptables ip6tables; do
         nsx "$ns" "$ipt" -I FORWARD -j NFQUEUE --queue-num 10 --queue-bypass
     done
