@@ -53,7 +53,8 @@ nsx() {
 lab_bg() {
     local ns=$1 name=$2
     shift 2
-    ip netns exec "$ns" "$@" >"$LAB_TMP/log/$name.log" 2>&1 </dev/null &
+    # 9>&-: the lab lock stays with the runner, so a killed runner does not leave it held.
+    ip netns exec "$ns" "$@" >"$LAB_TMP/log/$name.log" 2>&1 </dev/null 9>&- &
     echo "$! $name" >>"$LAB_TMP/pids"
 }
 
@@ -338,7 +339,7 @@ client_argv() {
 LAB_FG_PID=""
 client_run() {
     client_argv "$@"
-    "${CLIENT_ARGV[@]}" &
+    "${CLIENT_ARGV[@]}" 9>&- &
     LAB_FG_PID=$!
     local rc=0
     wait "$LAB_FG_PID" || rc=$?
@@ -362,4 +363,11 @@ lab_delay() { # NS DELAY-MS JITTER-MS
     for ipt in iptables ip6tables; do
         nsx "$ns" "$ipt" -I FORWARD -j NFQUEUE --queue-num 10 --queue-bypass
     done
+}
+
+# The namespace names are fixed, so two labs cannot run at once: the second one would tear down
+# the first one's namespaces. Held until the process exits.
+lab_lock() {
+    exec 9>/run/acme-doctor-lab.lock
+    flock -n 9 || lab_die "another lab run (tests/lab/run or bench) is in progress; wait for it to finish"
 }
