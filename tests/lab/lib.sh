@@ -32,8 +32,8 @@ MITM6=2001:db8:66::66 R2_MITM6=2001:db8:66::1
 PROXY_PORT=3128
 
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-# Debian packages the lab needs (.ci/run installs them).
-LAB_PACKAGES="pebble nginx certbot dnsmasq-base tinyproxy iproute2 iptables iputils-ping dnsutils faketime openssl python3 curl bsdextrautils traceroute"
+# Debian packages the lab needs (.ci/run installs them from this list).
+LAB_PACKAGES=$(grep -v '^#' "$LAB_DIR/packages.txt" | tr '\n' ' ')
 CLIENT_ENV=()
 
 lab_log() { printf '%s\n' "$*" >&2; }
@@ -370,4 +370,10 @@ lab_delay() { # NS DELAY-MS JITTER-MS
 lab_lock() {
     exec 9>/run/acme-doctor-lab.lock
     flock -n 9 || lab_die "another lab run (tests/lab/run or bench) is in progress; wait for it to finish"
+}
+
+# Packets that hit the DROP/REJECT rules of a chain (proof that a scenario's firewall rule was
+# on the path the traffic took). IPT is iptables or ip6tables.
+lab_rule_hits() { # NS IPT CHAIN
+    nsx "$1" "$2" -L "$3" -v -x -n | awk '$3 == "DROP" || $3 == "REJECT" { s += $1 } END { print s + 0 }'
 }

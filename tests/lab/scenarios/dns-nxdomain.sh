@@ -19,3 +19,8 @@ scenario_setup() {
     lab_wait_tcp dns "$filter4" 53 dnsmasq
     lab_resolv_conf client "$filter4"
 }
+
+scenario_verify() {
+    nsx client dig +time=2 +tries=1 "$CA_HOST" A | grep -q 'status: NXDOMAIN' ||
+        { echo "the client's resolver did not answer NXDOMAIN"; return 1; }
+}

@@ -17,3 +17,9 @@ scenario_setup() {
         done
     done
 }
+
+scenario_verify() {
+    local v4
+    v4=$(lab_rule_hits r2 iptables FORWARD)
+    ((v4 > 0)) || { echo "no DNS query was dropped on r2"; return 1; }
+}

@@ -9,3 +9,8 @@ EXPECT_CODES=(dns.acme.private-answer)
 scenario_setup() {
     lab_dns_set "$CA_HOST" 0.0.0.0 ::
 }
+
+scenario_verify() {
+    [[ $(nsx client dig +short +time=2 +tries=1 "$CA_HOST" A) == 0.0.0.0 ]] ||
+        { echo "the client's resolver did not answer 0.0.0.0"; return 1; }
+}

@@ -9,3 +9,9 @@ EXPECT_CODES=(acme.directory.proxy-unreachable proxy.env.unreachable)
 scenario_setup() {
     CLIENT_ENV=("HTTPS_PROXY=http://$PROXY4:$PROXY_PORT" "https_proxy=http://$PROXY4:$PROXY_PORT")
 }
+
+scenario_verify() {
+    # certbot's own words: it went to the proxy and could not connect.
+    grep -q 'Cannot connect to proxy' "$1/certbot.log" ||
+        { echo "certbot did not fail on connecting to the proxy"; return 1; }
+}

@@ -12,3 +12,10 @@ scenario_setup() {
     nsx r1 iptables -A FORWARD -i to-client -p tcp -d "$CA4" --dport 443 -j DROP
     nsx r1 ip6tables -A FORWARD -i to-client -p tcp -d "$CA6" --dport 443 -j DROP
 }
+
+scenario_verify() {
+    local v4 v6
+    v4=$(lab_rule_hits r1 iptables FORWARD)
+    v6=$(lab_rule_hits r1 ip6tables FORWARD)
+    ((v4 > 0 && v6 > 0)) || { echo "the r1 rules saw IPv4 $v4 and IPv6 $v6 packets"; return 1; }
+}

@@ -14,3 +14,8 @@ scenario_setup() {
         lab_client_trust "$LAB_DIR/data/dst-root-ca-x3.pem"
     fi
 }
+
+scenario_verify() {
+    grep -q 'unable to get local issuer certificate' "$1/certbot.out" ||
+        { echo "certbot did not fail on an unknown issuer"; return 1; }
+}
