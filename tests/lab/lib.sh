@@ -31,7 +31,12 @@ MITM4=203.0.113.66 R2_MITM4=203.0.113.65
 MITM6=2001:db8:66::66 R2_MITM6=2001:db8:66::1
 PROXY_PORT=3128
 
+# libfaketime (package faketime) for the clock scenario, wherever the architecture puts it.
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+for _f in /usr/lib/*/faketime/libfaketime.so.1; do
+    [[ -e $_f ]] && FAKETIME_LIB=$_f && break
+done
+unset _f
 # Debian packages the lab needs (.ci/run installs them from this list).
 LAB_PACKAGES=$(grep -v '^#' "$LAB_DIR/packages.txt" | tr '\n' ' ')
 CLIENT_ENV=()
