@@ -165,3 +165,36 @@ async fn trace_subcommand_prints_a_hop_table() {
     let bad = doctor(&["trace", "exa_mple.com"], &[]).await;
     assert_eq!(bad.code, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_direct_trace_is_information_behind_a_proxy() {
+    // A port where nothing listens is "reached" by RST; to get a trace that stops we need a
+    // dropped port: the backlog-full listener drops SYNs without any answer.
+    let hole = support::tcp::BlackHole::bind("127.0.0.1:0");
+    let dns = DnsFixture::start(&[("acme.test", addrs(&["127.0.0.1"]))]).await;
+    let resolver = dns.addr.to_string();
+    let ca = format!("https://acme.test:{}/directory", hole.addr.port());
+    let args = [
+        "--ca",
+        ca.as_str(),
+        "--resolver",
+        &resolver,
+        "--only",
+        "path.trace",
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ];
+    let direct = doctor(&args, &[]).await;
+    assert_eq!(direct.finding("path.trace.no-hops")["severity"], "info");
+    let proxied = doctor(&args, &[("HTTPS_PROXY", "http://127.0.0.1:9")]).await;
+    let f = proxied.finding("path.trace.no-hops");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("through the proxy http://127.0.0.1:9"),
+        "{f:#}"
+    );
+}

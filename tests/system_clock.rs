@@ -68,7 +68,26 @@ async fn no_date_header() {
 async fn error_page_still_gives_the_date() {
     // The directory fails, but its 500 response still carries the server's clock.
     let lab = Lab::start(Behaviour::ServerError).await;
-    let run = lab.json(ID, &[]).await;
+    let run = lab.json("system.clock,acme.directory", &[]).await;
     assert!(run.has("acme.directory.http-error"));
     assert_eq!(run.status(ID), "pass", "{}", run.stdout);
+}
+
+/// A clock far off makes every certificate look expired, so acme.directory fails; the clock
+/// check still reads the CA's Date, with certificate dates unchecked.
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_the_date_when_certificate_dates_fail() {
+    let lab = Lab::start(Behaviour::ExpiredCertificate).await;
+    let run = lab.json("system.clock,acme.directory", &[]).await;
+    assert_eq!(run.status("acme.directory"), "fail", "{}", run.stdout);
+    let c = run.check(ID);
+    assert_eq!(c["status"], "pass", "{c:#}");
+    assert!(
+        c["facts"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("certificate dates unchecked"),
+        "{c:#}"
+    );
+    assert!(c["facts"]["offset_secs"].as_f64().unwrap().abs() < 5.0);
 }

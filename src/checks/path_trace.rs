@@ -91,6 +91,8 @@ async fn run(ctx: &Ctx) -> Outcome {
             .collect::<Vec<_>>()
             .join("; "),
     );
+    // Through a proxy the direct route does not matter for issuance; keep it as information.
+    let proxy = crate::net::proxy::ProxyEnv::from_env().for_host(&host);
     for t in &traces {
         out.evidence(
             format!("hops to {}", t.target),
@@ -98,7 +100,13 @@ async fn run(ctx: &Ctx) -> Outcome {
             Sensitivity::Public,
         );
         for f in diagnose(t) {
-            out.finding(f);
+            out.finding(match &proxy {
+                Some(p) => f.severity(crate::report::model::Severity::Info).detail(format!(
+                    "ACME clients here connect through the proxy {}, so the direct route does not affect issuance.",
+                    p.display()
+                )),
+                None => f,
+            });
         }
     }
     out.with_facts(PathTraceFacts { traces, names })

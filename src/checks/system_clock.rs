@@ -78,18 +78,77 @@ impl Check for SystemClock {
         "system.clock"
     }
 
-    fn needs(&self) -> &'static [&'static str] {
-        &["acme.directory"]
+    /// Waits for acme.directory's response, or makes its own request.
+    fn deadline(&self, plan: &crate::plan::Plan) -> Duration {
+        plan.timeout * 5 + Duration::from_secs(3)
     }
 
     fn run(&self, ctx: Arc<Ctx>) -> BoxFuture<'static, Outcome> {
-        Box::pin(async move { run(&ctx) })
+        Box::pin(async move { run(&ctx).await })
     }
 }
 
-fn run(ctx: &Ctx) -> Outcome {
-    let Some(d) = ctx.facts::<DirectoryFacts>("acme.directory") else {
-        return Outcome::skipped("acme.directory published no response to compare with");
+/// The CA's Date header and when it was sent and received.
+struct Reading {
+    url: String,
+    date_header: Option<String>,
+    server_date: Option<SystemTime>,
+    sent_at: SystemTime,
+    received_at: SystemTime,
+    response_ms: u64,
+    note: &'static str,
+}
+
+/// acme.directory's response when it got one; otherwise a HEAD of the directory with
+/// certificate dates unchecked, since a wrong clock is exactly what makes them fail.
+async fn reading(ctx: &Ctx) -> Result<Reading, String> {
+    let wait = ctx.plan.timeout * 3 + Duration::from_secs(2);
+    if let Some(d) = ctx
+        .facts_if_run::<DirectoryFacts>("acme.directory", wait)
+        .await
+    {
+        return Ok(Reading {
+            url: d.url.clone(),
+            date_header: d.date_header.clone(),
+            server_date: d.server_date,
+            sent_at: d.sent_at,
+            received_at: d.received_at,
+            response_ms: d.response_ms,
+            note: "",
+        });
+    }
+    let host = ctx.plan.ca.api_host().to_string();
+    let proxy = crate::net::proxy::ProxyEnv::from_env().for_host(&host);
+    let client = crate::net::http::HttpClient::new_ignoring_cert_dates(ctx, proxy)
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = ctx.plan.ca.directory_url.clone();
+    let got = client
+        .get(&url, 64 * 1024)
+        .await
+        .map_err(|e| client.scrub(&e.to_string()))?;
+    let date_header = got.header("date");
+    Ok(Reading {
+        url: url.to_string(),
+        server_date: date_header
+            .as_deref()
+            .and_then(|d| httpdate::parse_http_date(d.trim()).ok()),
+        date_header,
+        sent_at: got.sent_at,
+        received_at: got.received_at,
+        response_ms: got.elapsed.as_millis() as u64,
+        note: " (read with certificate dates unchecked: they depend on this clock)",
+    })
+}
+
+async fn run(ctx: &Ctx) -> Outcome {
+    let d = match reading(ctx).await {
+        Ok(d) => d,
+        Err(e) => {
+            return Outcome::skipped(format!(
+                "no response from the CA to compare clocks with: {e}"
+            ))
+        }
     };
     let local = rfc3339(d.received_at);
     let mut facts = ClockFacts {
@@ -97,7 +156,7 @@ fn run(ctx: &Ctx) -> Outcome {
         server_time: None,
         offset_secs: None,
         response_ms: d.response_ms,
-        source: format!("Date header of {}", d.url),
+        source: format!("Date header of {}{}", d.url, d.note),
     };
     let mut out = Outcome::new("");
     out.evidence("local clock at response", &local, Sensitivity::Public);

@@ -50,6 +50,9 @@ pub enum Behaviour {
     Eab,
     /// A 302 to somewhere else.
     Redirect,
+    /// Healthy, but the server certificate expired yesterday, as it looks to a machine whose
+    /// clock runs far ahead.
+    ExpiredCertificate,
 }
 
 /// The test PKI: a root and a leaf for `acme.test`, and the root's PEM on disk.
@@ -63,6 +66,10 @@ pub struct Pki {
 
 impl Pki {
     pub fn new() -> Pki {
+        Self::with_leaf_expired(false)
+    }
+
+    pub fn with_leaf_expired(expired: bool) -> Pki {
         let mut ca = CertificateParams::new(Vec::<String>::new()).expect("ca params");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.distinguished_name
@@ -79,6 +86,11 @@ impl Pki {
         leaf.use_authority_key_identifier_extension = true;
         leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        if expired {
+            let now = time::OffsetDateTime::now_utc();
+            leaf.not_before = now - time::Duration::days(90);
+            leaf.not_after = now - time::Duration::days(1);
+        }
         let leaf_key = KeyPair::generate().expect("leaf key");
         let leaf_cert = leaf.signed_by(&leaf_key, &issuer).expect("leaf");
 
@@ -123,7 +135,7 @@ impl Drop for AcmeServer {
 
 impl AcmeServer {
     pub async fn start(behaviour: Behaviour) -> AcmeServer {
-        let pki = Pki::new();
+        let pki = Pki::with_leaf_expired(matches!(behaviour, Behaviour::ExpiredCertificate));
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(pki.server_config()));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -234,7 +246,10 @@ fn respond(b: &Behaviour, port: u16, req: Request<Incoming>) -> Response<Out> {
         );
     }
     match b {
-        Behaviour::Healthy | Behaviour::NoReplayNonce | Behaviour::NoDate => {
+        Behaviour::Healthy
+        | Behaviour::NoReplayNonce
+        | Behaviour::NoDate
+        | Behaviour::ExpiredCertificate => {
             json(200, directory_json(port, false, true))
         }
         Behaviour::Eab => json(200, directory_json(port, true, true)),
