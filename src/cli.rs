@@ -21,6 +21,8 @@ Examples:
   acme-doctor                          outbound checks against Let's Encrypt
   acme-doctor example.com www.example.com
   acme-doctor --ca letsencrypt-staging --format json
+  acme-doctor example.com --format markdown   paste into the forum (redacted)
+  acme-doctor --format junit --output report.xml
   acme-doctor checks                   list every check and finding code";
 
 #[derive(Debug, Parser)]

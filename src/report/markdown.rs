@@ -204,7 +204,7 @@ fn evidence(out: &mut String, title: &str, items: &[Evidence]) {
             &body.join("\n"),
         );
     } else {
-        out.push('\n');
+        out.push_str(&format!("\n{title}:\n\n"));
         for e in items {
             out.push_str(&format!(
                 "- {}: {}\n",

@@ -99,7 +99,6 @@ impl Redactor {
             };
             push(&id.value, Kind::Tagged(kind));
             push(id.value.trim_start_matches("*."), Kind::Tagged(kind));
-            push(&id.input, Kind::Tagged(kind));
         }
         for e in all_evidence(report).chain(extra.iter()) {
             push(&e.value, Kind::Tagged(e.sensitivity));
@@ -120,6 +119,17 @@ impl Redactor {
             let n = counters.entry(kind.prefix()).or_insert(0);
             *n += 1;
             exact.insert(value, format!("[{}-{}]", kind.prefix(), n));
+        }
+        // What the user typed (an IDN, a URL, a trailing dot) is the same identifier: same
+        // placeholder, unless it already contains the normalised value, which then covers it.
+        for id in &report.plan.identifiers {
+            let input = id.input.trim();
+            if input.contains(id.value.as_str()) || exact.contains_key(input) {
+                continue;
+            }
+            if let Some(p) = exact.get(&id.value).cloned() {
+                exact.insert(input.to_string(), p);
+            }
         }
         let mut table: Vec<(String, String)> = exact
             .iter()
@@ -385,6 +395,156 @@ fn machine_values() -> Vec<(String, Kind)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::model::*;
+
+    fn report() -> Report {
+        let check = CheckReport {
+            id: "tcp.acme".into(),
+            title: "TCP".into(),
+            status: Status::Fail,
+            reason: None,
+            summary: "10.1.2.3:443 refused; proxy token tok-abcdef123 rejected".into(),
+            duration_ms: 1,
+            facts: serde_json::json!({"addr": "10.1.2.3", "by": {"10.1.2.3": "www.shop.test"}}),
+            evidence: vec![
+                Evidence::new("address", "10.1.2.3", Sensitivity::PrivateIp),
+                Evidence::new("token", "tok-abcdef123", Sensitivity::Secret),
+                Evidence::new("domain address", "203.0.113.9", Sensitivity::DomainAddress),
+                Evidence::new("hop", "10.1.2.30", Sensitivity::PrivateIp),
+            ],
+            findings: vec![Finding {
+                code: "tcp.acme.refused".into(),
+                severity: Severity::Fail,
+                summary: "www.shop.test (203.0.113.9) and 10.1.2.3 refused".into(),
+                detail: Some("connect 10.1.2.3:443: refused".into()),
+                explanation: String::new(),
+                remediation: vec![],
+                links: vec![],
+                evidence: vec![],
+            }],
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo {
+                name: "acme-doctor".into(),
+                version: "0".into(),
+            },
+            started_at: String::new(),
+            duration_ms: 0,
+            plan: PlanReport {
+                ca: "letsencrypt".into(),
+                directory_url: String::new(),
+                api_host: String::new(),
+                expected_roots: vec![],
+                identifiers: vec![IdentifierReport {
+                    input: "https://www.shop.test/".into(),
+                    kind: "dns".into(),
+                    value: "www.shop.test".into(),
+                    notes: vec![],
+                }],
+                resolver: None,
+                trust_store: None,
+                ip_family: "any".into(),
+                challenge: "http-01".into(),
+                timeout_ms: 1,
+                only: vec![],
+                skip: vec![],
+                fail_on: "fail".into(),
+                command_line: vec!["acme-doctor".into(), "www.shop.test".into()],
+            },
+            environment: Environment {
+                os: String::new(),
+                resolver: "system resolver: 10.1.2.3:53".into(),
+                ipv4: true,
+                ipv6: false,
+                proxy: None,
+            },
+            checks: vec![check],
+            verdict: Verdict {
+                status: "fail".into(),
+                exit_code: 1,
+                counts: Counts {
+                    pass: 0,
+                    warn: 0,
+                    fail: 1,
+                    skipped: 0,
+                    timed_out: 0,
+                    crashed: 0,
+                },
+                message: String::new(),
+            },
+        }
+    }
+
+    fn redacted(level: Level) -> String {
+        let r = report();
+        serde_json::to_string(&Redactor::new(&r, level, &[]).report(&r)).unwrap()
+    }
+
+    #[test]
+    fn secrets_go_at_every_level_even_in_free_text() {
+        for level in [Level::None, Level::Standard, Level::Strict] {
+            let s = redacted(level);
+            assert!(!s.contains("tok-abcdef123"), "{level:?}: {s}");
+            assert!(s.contains("[secret-"), "{s}");
+        }
+        let none = redacted(Level::None);
+        assert!(none.contains("10.1.2.3") && none.contains("www.shop.test"));
+    }
+
+    #[test]
+    fn standard_hides_private_addresses_everywhere_with_one_placeholder() {
+        let s = redacted(Level::Standard);
+        assert!(
+            !s.contains("10.1.2.3\"") && !s.contains("10.1.2.3:") && !s.contains("10.1.2.3 "),
+            "{s}"
+        );
+        let r = report();
+        let red = Redactor::new(&r, Level::Standard, &[]);
+        let p = red.placeholder("10.1.2.3").unwrap().to_string();
+        let out = red.report(&r);
+        assert!(
+            out.checks[0].summary.starts_with(&format!("{p}:443")),
+            "{}",
+            out.checks[0].summary
+        );
+        assert_eq!(out.checks[0].facts["addr"], p.as_str());
+        assert!(
+            out.checks[0].facts["by"].get(&p).is_some(),
+            "object keys too"
+        );
+        assert_eq!(out.environment.resolver, format!("system resolver: {p}:53"));
+        assert!(out.checks[0].findings[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains(&p));
+        // A longer address sharing the prefix keeps its own placeholder.
+        let hop = red.placeholder("10.1.2.30").unwrap();
+        assert_ne!(hop, p);
+        assert_eq!(out.checks[0].evidence[3].value, hop);
+        // Standard keeps the domain and its public address.
+        assert!(
+            s.contains("www.shop.test") && s.contains("203.0.113.9"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn strict_hides_the_domain_and_its_addresses() {
+        let s = redacted(Level::Strict);
+        assert!(
+            !s.contains("shop.test") && !s.contains("203.0.113.9"),
+            "{s}"
+        );
+        let r = report();
+        let out = Redactor::new(&r, Level::Strict, &[]).report(&r);
+        assert_eq!(out.plan.command_line[1], "[domain-1]");
+        assert_eq!(out.plan.identifiers[0].input, "https://[domain-1]/");
+        assert!(out.checks[0].findings[0]
+            .summary
+            .starts_with("[domain-1] ([domain-address-1])"));
+    }
 
     #[test]
     fn whole_tokens_only() {
