@@ -102,6 +102,11 @@ impl Redactor {
         }
         for e in all_evidence(report).chain(extra.iter()) {
             push(&e.value, Kind::Tagged(e.sensitivity));
+            if e.sensitivity != Sensitivity::Public {
+                for part in parts(&e.value) {
+                    push(&part, Kind::Tagged(e.sensitivity));
+                }
+            }
         }
         if let Some(p) = &report.plan.trust_store {
             push(p, Kind::Tagged(Sensitivity::Path));
@@ -232,6 +237,46 @@ impl Redactor {
             _ => {}
         }
     }
+}
+
+/// The addresses and host names inside a composite value ("10.0.0.1, 10.0.0.2", a proxy URL,
+/// "192.168.1.1:53"): summaries quote them one at a time, so each must be replaced on its own.
+/// Loopback is left alone, as everywhere here: it is the same on every machine.
+fn parts(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in value.split(|c: char| c == ',' || c == ';' || c.is_whitespace()) {
+        let token = token.trim_matches(|c: char| matches!(c, '(' | ')' | '"' | '\''));
+        if token.is_empty() || token == value {
+            continue;
+        }
+        if let Some(ip) = ip_of(token) {
+            if !ip.is_loopback() {
+                out.push(ip.to_string());
+            }
+        }
+    }
+    if let Ok(url) = url::Url::parse(value.trim()) {
+        if let Some(host) = url.host_str() {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = bare == "localhost" || ip_of(bare).is_some_and(|ip| ip.is_loopback());
+            if !loopback && url.scheme() != "file" {
+                out.push(bare.to_string());
+            }
+        }
+    } else if let Some(ip) = ip_of(value.trim()) {
+        if !ip.is_loopback() {
+            out.push(ip.to_string());
+        }
+    }
+    out.retain(|p| p != value.trim());
+    out
+}
+
+fn ip_of(token: &str) -> Option<IpAddr> {
+    token
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| token.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
 }
 
 fn all_evidence(report: &Report) -> impl Iterator<Item = &Evidence> {
@@ -374,6 +419,7 @@ fn machine_values() -> Vec<(String, Kind)> {
             }
         }
     }
+    ips.extend(default_gateways());
     if let Ok((cfg, _)) = hickory_resolver::system_conf::read_system_conf() {
         ips.extend(cfg.name_servers().iter().map(|n| n.socket_addr.ip()));
     }
@@ -390,6 +436,26 @@ fn machine_values() -> Vec<(String, Kind)> {
         out.push((ip.to_string(), Kind::Tagged(kind)));
     }
     out
+}
+
+/// The IPv4 default gateways: the first hop of every trace, usually a home or office router.
+/// /proc/net/route holds them as little-endian hex (Linux only; elsewhere none are added).
+fn default_gateways() -> Vec<IpAddr> {
+    let Ok(table) = std::fs::read_to_string("/proc/net/route") else {
+        return Vec::new();
+    };
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.get(1) != Some(&"00000000") {
+                return None;
+            }
+            let gw = u32::from_str_radix(f.get(2)?, 16).ok()?;
+            (gw != 0).then(|| IpAddr::V4(std::net::Ipv4Addr::from(gw.to_le_bytes())))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -544,6 +610,15 @@ mod tests {
         assert!(out.checks[0].findings[0]
             .summary
             .starts_with("[domain-1] ([domain-address-1])"));
+    }
+
+    #[test]
+    fn composite_values_are_split() {
+        assert_eq!(parts("10.0.0.1, 0.0.0.0"), vec!["10.0.0.1", "0.0.0.0"]);
+        assert_eq!(parts("http://proxy.corp:3128"), vec!["proxy.corp"]);
+        assert_eq!(parts("http://127.0.0.1:3128"), Vec::<String>::new());
+        assert_eq!(parts("192.168.1.1:53"), vec!["192.168.1.1"]);
+        assert!(!default_gateways().iter().any(|g| g.is_unspecified()));
     }
 
     #[test]
