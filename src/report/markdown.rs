@@ -89,7 +89,7 @@ fn environment(out: &mut String, report: &Report) {
             "Tool",
             format!("{} {}", report.tool.name, report.tool.version),
         ),
-        ("Started", format!("{} UTC", report.started_at)),
+        ("Started", report.started_at.clone()),
         ("OS", cell(&e.os)),
         (
             "CA",
@@ -144,7 +144,7 @@ fn check_section(out: &mut String, c: &CheckReport) {
             out.push_str(&format!("- `{}`: {}\n", f.code, inline(&f.summary)));
         }
     }
-    evidence(out, "Evidence", &c.evidence);
+    evidence(out, "Measured", &c.evidence);
     if !c.facts.is_null() {
         let json = serde_json::to_string_pretty(&c.facts).unwrap_or_default();
         folded(out, "Measurements (JSON)", "json", &json);

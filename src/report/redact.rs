@@ -100,7 +100,10 @@ impl Redactor {
             push(&id.value, Kind::Tagged(kind));
             push(id.value.trim_start_matches("*."), Kind::Tagged(kind));
         }
-        for e in all_evidence(report).chain(extra.iter()) {
+        if let Some(p) = &report.plan.trust_store {
+            push(p, Kind::Tagged(Sensitivity::Path));
+        }
+        for e in extra.iter().chain(all_evidence(report)) {
             push(&e.value, Kind::Tagged(e.sensitivity));
             if e.sensitivity != Sensitivity::Public {
                 for part in parts(&e.value) {
@@ -108,13 +111,27 @@ impl Redactor {
                 }
             }
         }
-        if let Some(p) = &report.plan.trust_store {
-            push(p, Kind::Tagged(Sensitivity::Path));
-        }
         for (v, k) in machine_values() {
             push(&v, k);
         }
 
+        // A path inside a sentence ("1 roots from /etc/ssl/cert.pem") that is also tagged on
+        // its own: replacing the inner path covers it and keeps one placeholder per file.
+        let paths: Vec<String> = found
+            .iter()
+            .filter(|(_, k)| *k == Kind::Tagged(Sensitivity::Path))
+            .map(|(v, _)| v.clone())
+            .collect();
+        found.retain(|(v, k)| {
+            if *k != Kind::Tagged(Sensitivity::Path) {
+                return true;
+            }
+            let mut rest = v.clone();
+            for p in paths.iter().filter(|p| p.len() < v.len()) {
+                rest = replace_bounded(&rest, p, "");
+            }
+            rest == *v || rest.contains('/') || rest.contains('\\')
+        });
         let mut counters: HashMap<&'static str, usize> = HashMap::new();
         let mut exact: HashMap<String, String> = HashMap::new();
         for (value, kind) in found {
@@ -594,6 +611,22 @@ mod tests {
             s.contains("www.shop.test") && s.contains("203.0.113.9"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_file_keeps_one_placeholder_inside_sentences() {
+        let mut r = report();
+        r.plan.trust_store = Some("/srv/pki/root.pem".into());
+        r.checks[0].summary = "1 roots from --trust-store /srv/pki/root.pem".into();
+        r.checks[0].evidence.push(Evidence::new(
+            "source",
+            "--trust-store /srv/pki/root.pem",
+            Sensitivity::Path,
+        ));
+        let out = Redactor::new(&r, Level::Standard, &[]).report(&r);
+        assert_eq!(out.plan.trust_store.as_deref(), Some("[path-1]"));
+        assert_eq!(out.checks[0].summary, "1 roots from --trust-store [path-1]");
+        assert_eq!(out.checks[0].evidence[4].value, "--trust-store [path-1]");
     }
 
     #[test]
