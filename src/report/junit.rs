@@ -172,3 +172,13 @@ fn clean(s: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_cannot_break_the_document() {
+        assert_eq!(clean("a\u{1b}[31mb\tc\n"), "a\u{fffd}[31mb\tc\n");
+    }
+}

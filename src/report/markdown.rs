@@ -306,6 +306,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_evidence_folds_short_evidence_stays_inline() {
+        let hops: Vec<Evidence> = (1..=6)
+            .map(|i| Evidence::public(format!("hop {i}"), format!("192.0.2.{i} {i}.0 ms")))
+            .collect();
+        let mut out = String::new();
+        evidence(&mut out, "Evidence", &hops);
+        assert!(
+            out.starts_with("\n<details><summary>Evidence (6 items)</summary>\n\n```text\nhop 1: 192.0.2.1 1.0 ms\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("```\n\n</details>\n"), "{out}");
+        let mut out = String::new();
+        evidence(&mut out, "Evidence", &hops[..2]);
+        assert_eq!(
+            out,
+            "\nEvidence:\n\n- hop 1: `192.0.2.1 1.0 ms`\n- hop 2: `192.0.2.2 2.0 ms`\n"
+        );
+        let mut out = String::new();
+        folded(&mut out, "chain <3>", "text", "a\n```\nb");
+        assert!(
+            out.contains("<summary>chain &lt;3&gt;</summary>") && out.contains("````text"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn escapes_and_fences() {
         assert_eq!(inline("<b>|x*"), r"\<b\>\|x\*");
         assert_eq!(fence_for("a ``` b"), "````");
