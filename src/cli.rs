@@ -21,6 +21,8 @@ Examples:
   acme-doctor                          outbound checks against Let's Encrypt
   acme-doctor example.com www.example.com
   acme-doctor --ca letsencrypt-staging --format json
+  acme-doctor example.com --format markdown   paste into the forum (redacted)
+  acme-doctor --format junit --output report.xml
   acme-doctor checks                   list every check and finding code";
 
 #[derive(Debug, Parser)]
@@ -47,6 +49,13 @@ pub enum Command {
     },
     /// TCP traceroute to HOST[:PORT] (default: the CA's API host, port 443), without root.
     Trace(TraceArgs),
+    /// Print a shell completion script (e.g. `acme-doctor completions bash > /etc/bash_completion.d/acme-doctor`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (e.g. `acme-doctor man > acme-doctor.1`).
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +139,30 @@ pub enum Format {
     Json,
 }
 
+/// Formats of the diagnosis report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A table for people at a terminal.
+    Text,
+    /// One JSON document (docs/report.schema.json).
+    Json,
+    /// For the Let's Encrypt community forum or a GitHub issue (redacted by default).
+    Markdown,
+    /// JUnit XML: one testcase per check, for CI test reports.
+    Junit,
+}
+
+/// How much of the report is hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RedactArg {
+    /// Hide nothing but secrets (proxy credentials, tokens), which never appear.
+    None,
+    /// Also hide this machine's addresses, private addresses, local host names, user names and paths.
+    Standard,
+    /// Also hide the domains being checked and their addresses.
+    Strict,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ChallengeArg {
     #[value(name = "http-01")]
@@ -189,8 +222,16 @@ pub struct RunArgs {
     pub skip: Vec<String>,
 
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// What to hide from the report [default: standard for markdown, none otherwise].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub redact: Option<RedactArg>,
+
+    /// Write the report to FILE (atomically: whole or not at all) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// Exit 1 on warnings too, not only on failures.
     #[arg(long, value_enum, value_name = "LEVEL", default_value = "fail")]
@@ -284,13 +325,36 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 
 /// Output options that are not part of what the run does.
 pub struct Output {
-    pub format: Format,
+    pub format: ReportFormat,
     pub verbose: bool,
+    pub redact: crate::report::redact::Level,
+    pub output: Option<PathBuf>,
+    /// Values from the command line that the redactor must know about (file paths).
+    pub sensitive: Vec<crate::report::model::Evidence>,
 }
 
 impl RunArgs {
     /// Validates everything that can be validated before the network is touched.
     pub fn into_plan(self, command_line: Vec<String>) -> Result<(Plan, Output), String> {
+        use crate::report::model::{Evidence, Sensitivity};
+        use crate::report::redact::Level;
+        let redact = match self.redact {
+            Some(RedactArg::None) => Level::None,
+            Some(RedactArg::Standard) => Level::Standard,
+            Some(RedactArg::Strict) => Level::Strict,
+            None if self.format == ReportFormat::Markdown => Level::Standard,
+            None => Level::None,
+        };
+        let sensitive: Vec<Evidence> = [
+            &self.ca_root,
+            &self.trust_store,
+            &self.webroot,
+            &self.output,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| Evidence::new("path", p.display().to_string(), Sensitivity::Path))
+        .collect();
         let profile = ca::profile(&self.ca)?;
         let expected_roots = match &self.ca_root {
             Some(p) => ca::roots_from_pem(p)?,
@@ -364,6 +428,9 @@ impl RunArgs {
             Output {
                 format: self.format,
                 verbose: self.verbose,
+                redact,
+                output: self.output,
+                sensitive,
             },
         ))
     }

@@ -11,6 +11,11 @@ use crate::plan::{FailOn, Plan};
 use crate::report::model::*;
 
 pub async fn diagnose(plan: Plan) -> Report {
+    diagnose_with_progress(plan, None).await
+}
+
+/// `diagnose`, telling `progress` as checks start and finish.
+pub async fn diagnose_with_progress(plan: Plan, progress: Option<engine::Progress>) -> Report {
     let started = Instant::now();
     let started_at = now_rfc3339();
     let plan = Arc::new(plan);
@@ -19,7 +24,7 @@ pub async fn diagnose(plan: Plan) -> Report {
         Ok(r) => {
             let desc = r.description.clone();
             (
-                engine::run(plan.clone(), r, crate::checks::all()).await,
+                engine::run_with_progress(plan.clone(), r, crate::checks::all(), progress).await,
                 desc,
             )
         }
@@ -77,6 +82,7 @@ fn plan_report(plan: &Plan) -> PlanReport {
             FailOn::Warn => "warn".into(),
             FailOn::Fail => "fail".into(),
         },
+        command_line: plan.command_line.clone(),
     }
 }
 

@@ -142,6 +142,23 @@ struct Done {
     typed: Option<Arc<dyn Any + Send + Sync>>,
 }
 
+/// What the runner tells an observer (the terminal progress display) while checks run.
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    /// Every check of the run, in report order, before any starts.
+    Planned(Vec<(&'static str, String)>),
+    /// The check's dependencies are met and it starts measuring.
+    Started(&'static str),
+    Finished {
+        id: &'static str,
+        status: Status,
+        summary: String,
+        duration_ms: u64,
+    },
+}
+
+pub type Progress = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
 /// Shared state for one run.
 pub struct Ctx {
     pub plan: Arc<Plan>,
@@ -149,6 +166,7 @@ pub struct Ctx {
     done: HashMap<&'static str, watch::Receiver<Option<Arc<Done>>>>,
     trust: tokio::sync::OnceCell<Arc<crate::net::trust::TrustMaterial>>,
     started: Instant,
+    progress: Option<Progress>,
 }
 
 impl Ctx {
@@ -210,7 +228,31 @@ pub async fn run(
     resolver: Resolver,
     checks: Vec<Arc<dyn Check>>,
 ) -> Vec<CheckReport> {
+    run_with_progress(plan, resolver, checks, None).await
+}
+
+/// `run`, telling `progress` when each check starts and finishes.
+pub async fn run_with_progress(
+    plan: Arc<Plan>,
+    resolver: Resolver,
+    checks: Vec<Arc<dyn Check>>,
+    progress: Option<Progress>,
+) -> Vec<CheckReport> {
     let catalogue = Catalogue::get();
+    if let Some(p) = &progress {
+        let mut planned: Vec<(&'static str, String)> = checks
+            .iter()
+            .map(|c| {
+                let title = catalogue
+                    .check(c.id())
+                    .map(|e| e.title.clone())
+                    .unwrap_or_else(|| c.id().to_string());
+                (c.id(), title)
+            })
+            .collect();
+        planned.sort_by_key(|(id, _)| catalogue.position(id));
+        p(ProgressEvent::Planned(planned));
+    }
     let selected = selection(&plan, &checks);
     let mut senders = HashMap::new();
     let mut receivers = HashMap::new();
@@ -225,6 +267,7 @@ pub async fn run(
         done: receivers,
         trust: tokio::sync::OnceCell::new(),
         started: Instant::now(),
+        progress,
     });
 
     let mut tasks = Vec::new();
@@ -234,6 +277,14 @@ pub async fn run(
         let is_selected = selected.contains(check.id());
         tasks.push(tokio::spawn(async move {
             let report = run_one(&ctx, check.as_ref(), is_selected).await;
+            if let Some(p) = &ctx.progress {
+                p(ProgressEvent::Finished {
+                    id: check.id(),
+                    status: report.0.status,
+                    summary: report.0.summary.clone(),
+                    duration_ms: report.0.duration_ms,
+                });
+            }
             let _ = tx.send(Some(Arc::new(Done {
                 status: report.0.status,
                 summary: report.0.summary.clone(),
@@ -324,6 +375,9 @@ async fn run_one(
         }
     }
 
+    if let Some(p) = &ctx.progress {
+        p(ProgressEvent::Started(id));
+    }
     let start = Instant::now();
     let deadline = check.deadline(&ctx.plan);
     let fut = check.run(ctx.clone());

@@ -2,9 +2,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use acme_doctor::catalogue::Catalogue;
-use acme_doctor::cli::{ChecksFormat, Cli, Command, Format};
-use acme_doctor::report::{checks_list, json, text};
-use clap::Parser;
+use acme_doctor::cli::{ChecksFormat, Cli, Command, ReportFormat};
+use acme_doctor::report::{checks_list, json, junit, markdown, output, progress, redact, text};
+use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
     // A panicking check is reported as `crashed` in the report; keep stderr for the user.
@@ -23,6 +23,19 @@ fn main() -> ExitCode {
             ChecksFormat::Markdown => checks_list::markdown(cat),
         };
         return emit(&s, 0);
+    }
+    if let Some(Command::Completions { shell }) = cli.command {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "acme-doctor", &mut out);
+        return emit(&String::from_utf8_lossy(&out), 0);
+    }
+    if let Some(Command::Man) = cli.command {
+        let mut out = Vec::new();
+        if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut out) {
+            eprintln!("acme-doctor: cannot render the manual page: {e}");
+            return ExitCode::from(2);
+        }
+        return emit(&String::from_utf8_lossy(&out), 0);
     }
     if let Some(Command::Trace(args)) = &cli.command {
         let runtime = match tokio::runtime::Runtime::new() {
@@ -50,7 +63,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    let (plan, output) = match cli.run.into_plan(std::env::args().collect()) {
+    // The program's own path says nothing useful to a reader and may name a home directory.
+    let command_line: Vec<String> = std::iter::once("acme-doctor".to_string())
+        .chain(std::env::args().skip(1))
+        .collect();
+    let (plan, output) = match cli.run.into_plan(command_line) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("acme-doctor: {e}");
@@ -64,14 +81,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = runtime.block_on(acme_doctor::doctor::diagnose(plan));
+    let display = progress::Display::on_terminal();
+    let report = runtime.block_on(acme_doctor::doctor::diagnose_with_progress(
+        plan,
+        display.as_ref().map(|d| d.callback()),
+    ));
     // Checks may leave sockets in flight past their deadlines; do not wait for them.
     runtime.shutdown_background();
+    if let Some(d) = &display {
+        d.finish(output.output.is_some());
+    }
+    let report = redact::Redactor::new(&report, output.redact, &output.sensitive).report(&report);
     let rendered = match output.format {
-        Format::Json => json::render(&report),
-        Format::Text => text::render(&report, output.verbose),
+        ReportFormat::Json => json::render(&report),
+        ReportFormat::Text => text::render(&report, output.verbose),
+        ReportFormat::Markdown => markdown::render(&report),
+        ReportFormat::Junit => junit::render(&report),
     };
-    emit(&rendered, report.verdict.exit_code as u8)
+    let code = report.verdict.exit_code as u8;
+    match &output.output {
+        // Nothing on stdout: the file is the report.
+        Some(path) => match output::write_atomically(path, &rendered) {
+            Ok(()) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("acme-doctor: {e}");
+                ExitCode::from(2)
+            }
+        },
+        None => emit(&rendered, code),
+    }
 }
 
 fn emit(s: &str, code: u8) -> ExitCode {

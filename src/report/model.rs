@@ -65,6 +65,25 @@ pub enum Sensitivity {
     Hostname,
     Path,
     Secret,
+    /// A domain name or IP address the user asked about (hidden by `--redact strict`).
+    Domain,
+    /// A public address one of the user's domains resolves to (hidden by `--redact strict`).
+    DomainAddress,
+}
+
+impl Sensitivity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Sensitivity::Public => "public",
+            Sensitivity::ClientIp => "client-ip",
+            Sensitivity::PrivateIp => "private-ip",
+            Sensitivity::Hostname => "hostname",
+            Sensitivity::Path => "path",
+            Sensitivity::Secret => "secret",
+            Sensitivity::Domain => "domain",
+            Sensitivity::DomainAddress => "domain-address",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +185,8 @@ pub struct PlanReport {
     pub only: Vec<String>,
     pub skip: Vec<String>,
     pub fail_on: String,
+    /// The command line as given, program name first (redacted like everything else).
+    pub command_line: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
