@@ -152,12 +152,15 @@ fn diagnose(t: &Trace) -> Vec<Finding> {
                 finding(
                     "path.trace.stops",
                     format!(
-                        "{}: last answer from hop {} ({}); nothing beyond it: a firewall at or after hop {} drops outbound port {}",
+                        "{}: last answer from hop {} ({}); nothing beyond it answers: outbound port {} is dropped between hop {} and hop {} (in hop {}'s forwarding or at hop {})",
                         t.target,
                         h.ttl,
                         addrs.join(", "),
+                        t.target.port(),
+                        h.ttl,
                         h.ttl + 1,
-                        t.target.port()
+                        h.ttl,
+                        h.ttl + 1
                     ),
                 )
                 .with("last hop", addrs.join(", "), Sensitivity::Public),
@@ -227,7 +230,11 @@ mod tests {
         let f = diagnose(&t);
         assert_eq!(f[0].code, "path.trace.stops");
         assert!(f[0].summary.contains("last answer from hop 2 (192.0.2.2)"));
-        assert!(f[0].summary.contains("at or after hop 3"));
+        assert!(
+            f[0].summary.contains("between hop 2 and hop 3"),
+            "{}",
+            f[0].summary
+        );
     }
 
     #[test]

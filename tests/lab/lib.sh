@@ -382,3 +382,38 @@ lab_lock() {
 lab_rule_hits() { # NS IPT CHAIN
     nsx "$1" "$2" -L "$3" -v -x -n | awk '$3 == "DROP" || $3 == "REJECT" { s += $1 } END { print s + 0 }'
 }
+
+# lab_trace_hops REPORT TARGET "HOP HOP ..." — asserts that path.trace's trace to TARGET lists
+# exactly these hop addresses in order ('*' for a hop that did not answer) and reached TARGET.
+lab_trace_hops() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+report, target, want = sys.argv[1], sys.argv[2], sys.argv[3].split()
+checks = json.load(open(report))["checks"]
+trace = next(c for c in checks if c["id"] == "path.trace")
+for t in (trace.get("facts") or {}).get("traces", []):
+    if t["target"].rsplit(":", 1)[0].strip("[]") != target:
+        continue
+    got = []
+    for h in t["hops"]:
+        addrs = sorted({p["from"] for p in h["probes"] if p.get("from")})
+        got.append(addrs[0] if len(addrs) == 1 else ("*" if not addrs else ",".join(addrs)))
+    if got != want or t.get("reached_at") != len(want):
+        sys.exit(f"trace to {target}: hops {got} reached_at {t.get('reached_at')}, want {want}")
+    sys.exit(0)
+sys.exit(f"no trace to {target} in path.trace (status {trace['status']}: {trace.get('reason') or trace['summary']})")
+PY
+}
+
+# lab_finding_contains REPORT CODE TEXT — asserts that a finding CODE's summary contains TEXT.
+lab_finding_contains() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+report, code, text = sys.argv[1:4]
+for c in json.load(open(report))["checks"]:
+    for f in c["findings"]:
+        if f["code"] == code and text in f["summary"]:
+            sys.exit(0)
+sys.exit(f"no {code} finding whose summary contains {text!r}")
+PY
+}
