@@ -417,3 +417,10 @@ for c in json.load(open(report))["checks"]:
 sys.exit(f"no {code} finding whose summary contains {text!r}")
 PY
 }
+
+# lab_client_site SERVER-BLOCK — replaces the client's nginx site and reloads it.
+lab_client_site() {
+    lab_nginx_conf "$LAB_TMP/nginx-client" "$1"
+    nsx client nginx -c "$LAB_TMP/nginx-client/nginx.conf" -s reload
+    sleep 0.5
+}
