@@ -172,30 +172,42 @@ fn diagnose(host: &str, attempts: &[Attempt]) -> Vec<Finding> {
 
     if !ok(&v4) && !ok(&v6) {
         let all = failed(attempts.iter().collect::<Vec<_>>().as_slice());
-        // The most telling error decides the code: a reset or ICMP answer names its cause, a
-        // timeout only says nothing came back.
-        let pick = |pred: fn(&ConnectError) -> bool| {
-            all.iter().any(|a| a.error.as_ref().is_some_and(pred))
-        };
-        let code = if pick(|e| matches!(e, ConnectError::Refused)) {
-            "tcp.acme.refused"
-        } else if pick(|e| matches!(e, ConnectError::Timeout { .. })) {
-            "tcp.acme.timeout"
-        } else {
-            "tcp.acme.unreachable"
-        };
-        let mut f = finding(
-            code,
-            format!("no address of {host} accepts TCP: {}", describe(&all)),
-        );
-        for a in &all {
-            f = f.with(
-                a.addr.to_string(),
-                a.error.as_ref().map(|e| e.to_string()).unwrap_or_default(),
-                Sensitivity::Public,
+        // One finding per way of failing: a reset, silence and an ICMP unreachable have
+        // different causes and fixes, even when different families fail differently.
+        let kinds: [(&str, fn(&ConnectError) -> bool); 3] = [
+            ("tcp.acme.refused", |e| matches!(e, ConnectError::Refused)),
+            ("tcp.acme.timeout", |e| {
+                matches!(e, ConnectError::Timeout { .. })
+            }),
+            ("tcp.acme.unreachable", |e| {
+                matches!(
+                    e,
+                    ConnectError::Unreachable { .. } | ConnectError::Local { .. }
+                )
+            }),
+        ];
+        for (code, pred) in kinds {
+            let group: Vec<&Attempt> = all
+                .iter()
+                .copied()
+                .filter(|a| a.error.as_ref().is_some_and(pred))
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            let mut f = finding(
+                code,
+                format!("no address of {host} accepts TCP: {}", describe(&group)),
             );
+            for a in &group {
+                f = f.with(
+                    a.addr.to_string(),
+                    a.error.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+                    Sensitivity::Public,
+                );
+            }
+            out.push(f);
         }
-        out.push(f);
         return out;
     }
 
@@ -281,12 +293,15 @@ mod tests {
     }
 
     #[test]
-    fn refused_beats_timeout_when_everything_fails() {
+    fn each_failure_mode_is_named_when_everything_fails() {
         let a = [
             at("198.51.100.1:443", Some(ConnectError::Refused)),
             at("[2001:db8::1]:443", Some(ConnectError::Timeout { ms: 5 })),
         ];
-        assert_eq!(codes(diagnose("h", &a)), ["tcp.acme.refused"]);
+        assert_eq!(
+            codes(diagnose("h", &a)),
+            ["tcp.acme.refused", "tcp.acme.timeout"]
+        );
     }
 
     #[test]

@@ -41,7 +41,18 @@ pub fn render(report: &Report, verbose: bool) -> String {
     } else {
         table.set_width(120);
     }
+    // Checks that do not apply (no domain given, another challenge type, not selected) would
+    // bury the ones that ran; -v lists them. Skips caused by a failed dependency stay visible.
+    let mut hidden = 0;
     for c in &report.checks {
+        let reason = c.reason.as_deref().unwrap_or_default();
+        if !verbose && c.status == Status::Skipped && !reason.starts_with("needs ") {
+            // What the user deselected is not worth a line at all.
+            if !reason.contains("--only") && !reason.contains("--skip") {
+                hidden += 1;
+            }
+            continue;
+        }
         let time = match c.status {
             Status::Skipped => String::new(),
             _ => format!("{} ms", c.duration_ms),
@@ -61,6 +72,11 @@ pub fn render(report: &Report, verbose: bool) -> String {
     out.push_str(&table.to_string());
     out.push('\n');
 
+    if hidden > 0 {
+        out.push_str(&format!(
+            "({hidden} checks did not apply to this run; -v lists them with the reason)\n"
+        ));
+    }
     for c in &report.checks {
         render_check_details(&mut out, c, verbose);
     }
