@@ -152,11 +152,12 @@ fn cluster(ps: &[Perspective]) -> String {
     let failed: Vec<&Perspective> = ps.iter().filter(|p| !p.ok).collect();
     let passed: Vec<&Perspective> = ps.iter().filter(|p| p.ok).collect();
     type Key = fn(&Place) -> String;
+    // Places people block by come first; a network shared across countries last.
     let keys: [(&str, Key); 4] = [
-        ("network", |p| format!("AS{} {}", p.asn, p.network)),
         ("country", |p| p.country.clone()),
         ("region", |p| p.region.clone()),
         ("continent", |p| p.continent.clone()),
+        ("network", |p| format!("AS{} {}", p.asn, p.network)),
     ];
     for (what, key) in keys {
         let first = key(&failed[0].place);
