@@ -254,6 +254,17 @@ async fn passing_only_in_one_rir_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn offline_probes_are_not_counted() {
+    let lab = lab().await;
+    lab.fake.set_fault("ZA", Fault::Offline);
+    let r = lab.run(&[]).await;
+    assert_eq!(r.status(ID), "pass", "{}", r.stdout);
+    let t = &r.check(ID)["facts"]["targets"][0];
+    assert_eq!(t["no_result"], 1);
+    assert_eq!(t["verdict"]["perspectives"], 7);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn blocked_everywhere() {
     let lab = lab().await;
     for c in ["US", "DE", "SG", "BR", "GB", "JP", "ZA", "CA"] {
@@ -333,6 +344,60 @@ async fn ipv4_and_ipv6_are_probed_separately() {
         "{versions:?}"
     );
     assert!(summary(&r, "http01.perspectives.quorum-at-risk").contains("over IPv"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ipv6_refused_everywhere_falls_back_to_ipv4_like_the_ca() {
+    // Nothing listens on ::1: every IPv6 connection is refused, IPv4 answers.
+    let http = HttpFixture::start(Some(always(Reply::status(404))), None).await;
+    let lab = lab_with(true, http, default_probes()).await;
+    let r = lab.run(&[]).await;
+    assert_eq!(r.status(ID), "warn", "{}", r.stdout);
+    let s = summary(&r, "http01.perspectives.blocked-everywhere");
+    assert!(
+        s.contains("over IPv6") && s.contains("connection refused"),
+        "{s}"
+    );
+    assert_eq!(
+        severity(&r, "http01.perspectives.blocked-everywhere"),
+        "warn"
+    );
+    let c = r.check(ID)["summary"].as_str().unwrap().to_string();
+    assert!(
+        c.contains("in the CA's order (IPv6 first, then IPv4): 8/8 perspectives reached it in 5 RIR(s); validation would pass"),
+        "{c}"
+    );
+    // IPv4 was asked of the same probes as IPv6.
+    let created = lab.fake.created();
+    assert_eq!(created[0].0["measurementOptions"]["ipVersion"], 6);
+    assert_eq!(created[1].0["measurementOptions"]["ipVersion"], 4);
+    assert_eq!(created[1].0["locations"], "fake0001");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ipv6_403_does_not_fall_back() {
+    // A WAF that answers 403 over IPv6 is not a dial error: the CA does not try IPv4.
+    let http = HttpFixture::start(
+        Some(always(Reply::status(404))),
+        Some(always(Reply::status(403))),
+    )
+    .await;
+    let lab = lab_with(true, http, default_probes()).await;
+    let r = lab.run(&[]).await;
+    assert_eq!(r.status(ID), "fail", "{}", r.stdout);
+    let fails: Vec<Value> = r.check(ID)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "fail")
+        .cloned()
+        .collect();
+    assert!(
+        fails
+            .iter()
+            .any(|f| f["summary"].as_str().unwrap().contains("in the CA's order")),
+        "{fails:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -354,6 +354,35 @@ fn request_for(url: &Url, rules: RedirectRules, ip_version: Option<u8>) -> Reque
     }
 }
 
+type Chased = Result<(Vec<String>, Vec<Track>), BackendError>;
+
+/// The CA's address order for one place: IPv6 first; IPv4 after a dial error (HTTP-01) or after
+/// any error (TLS-ALPN-01), as Boulder does.
+fn ca_order(v6: Option<&Perspective>, v4: Option<&Perspective>, web: Web) -> Option<Perspective> {
+    match (v6, v4) {
+        (None, None) => None,
+        (Some(p), None) | (None, Some(p)) => Some(p.clone()),
+        (Some(p6), Some(p4)) => {
+            let dial = matches!(
+                p6.mode,
+                Some(Mode::Failure(
+                    Failure::Timeout | Failure::Refused | Failure::Unreachable
+                ))
+            );
+            let falls_back = !p6.ok && (dial || web == Web::TlsAlpn01);
+            let used = if falls_back { p4 } else { p6 };
+            Some(Perspective {
+                result: if falls_back {
+                    format!("IPv6 {}, then IPv4 {}", p6.result, p4.result)
+                } else {
+                    format!("IPv6 {}", p6.result)
+                },
+                ..used.clone()
+            })
+        }
+    }
+}
+
 /// Probes `url` from the spread of locations and follows redirects with further measurements
 /// of the same probes, as the CA would (Boulder's rules).
 async fn chase(
@@ -363,7 +392,8 @@ async fn chase(
     rules: RedirectRules,
     ip_version: Option<u8>,
     follow: bool,
-) -> Result<(Vec<String>, Vec<Track>), BackendError> {
+    until: tokio::time::Instant,
+) -> Chased {
     let first = backend
         .measure(&request_for(&url, rules, ip_version), locations)
         .await?;
@@ -413,6 +443,15 @@ async fn chase(
             }
         }
         if groups.is_empty() {
+            break;
+        }
+        if tokio::time::Instant::now() >= until {
+            // Out of time: the redirected probes have no final result (not a failure).
+            for (_, (_, members)) in groups {
+                for i in members {
+                    tracks[i].result = ProbeResult::Unfinished;
+                }
+            }
             break;
         }
         for (_, (next, members)) in groups {
@@ -517,6 +556,7 @@ pub async fn run_web(ctx: &Ctx, web: Web) -> Outcome {
     };
     let locations = Locations::Spread(perspectives::locations(plan.perspectives, &plan.from));
     let token = validation::random_token();
+    let until = tokio::time::Instant::now() + budget(plan) * 3;
     let mut jobs = Vec::new();
     for (name, addrs) in &targets {
         let literal = name.parse::<IpAddr>().is_ok();
@@ -524,7 +564,8 @@ pub async fn run_web(ctx: &Ctx, web: Web) -> Outcome {
         if literal {
             families.push(None);
         } else {
-            // The CA tries IPv6 first and IPv4 after a dial error: each family on its own.
+            // Each family on its own, IPv6 first as the CA tries it; IPv4 then reuses the
+            // IPv6 probes so the CA's fallback can be judged per place.
             if addrs.iter().any(|a| a.is_ipv6()) {
                 families.push(Some(6));
             }
@@ -532,39 +573,46 @@ pub async fn run_web(ctx: &Ctx, web: Web) -> Outcome {
                 families.push(Some(4));
             }
         }
-        for fam in families {
-            let host = if name.contains(':') {
-                format!("[{name}]")
-            } else {
-                name.clone()
-            };
-            let url = match web {
-                Web::Http01 => format!(
-                    "http://{host}:{}/.well-known/acme-challenge/{token}",
-                    plan.http_port
-                ),
-                Web::TlsAlpn01 => format!("https://{host}:{}/", plan.https_port),
-            };
-            let Ok(url) = Url::parse(&url) else { continue };
-            let label = match fam {
-                Some(6) => format!("{name} over IPv6"),
-                Some(_) => format!("{name} over IPv4"),
-                None => name.clone(),
-            };
-            let (backend, locations) = (backend.clone(), locations.clone());
-            jobs.push(async move {
+        let host = if name.contains(':') {
+            format!("[{name}]")
+        } else {
+            name.clone()
+        };
+        let url = match web {
+            Web::Http01 => format!(
+                "http://{host}:{}/.well-known/acme-challenge/{token}",
+                plan.http_port
+            ),
+            Web::TlsAlpn01 => format!("https://{host}:{}/", plan.https_port),
+        };
+        let Ok(url) = Url::parse(&url) else { continue };
+        let (backend, spread, name) = (backend.clone(), locations.clone(), name.clone());
+        jobs.push(async move {
+            let mut done: Vec<(String, Option<u8>, Chased)> = Vec::new();
+            for fam in families {
+                let label = match fam {
+                    Some(6) => format!("{name} over IPv6"),
+                    Some(_) => format!("{name} over IPv4"),
+                    None => name.clone(),
+                };
+                let locations = match done.first() {
+                    Some((_, _, Ok((ids, _)))) => Locations::Same(ids[0].clone()),
+                    _ => spread.clone(),
+                };
                 let r = chase(
                     backend.as_ref(),
                     &locations,
-                    url,
+                    url.clone(),
                     rules,
                     fam,
                     web == Web::Http01,
+                    until,
                 )
                 .await;
-                (label, r)
-            });
-        }
+                done.push((label, fam, r));
+            }
+            (name, done)
+        });
     }
     let results = crate::checks::http01_reachability::join_all(jobs).await;
 
@@ -583,34 +631,65 @@ pub async fn run_web(ctx: &Ctx, web: Web) -> Outcome {
         out.evidence("not probed", n.clone(), Sensitivity::Hostname);
     }
     let mut summary = Vec::new();
-    for (label, r) in results {
-        match r {
-            Err(e) => {
-                summary.push(format!("{label}: not measured ({})", short(&e)));
-                out.finding(api_finding(prefix, backend.name(), &label, &e));
+    for (name, families) in results {
+        // With both families the CA falls back to IPv4, so one family alone is a warning and
+        // the CA's order decides.
+        let both = families.len() > 1;
+        let cap = if both { Severity::Warn } else { Severity::Fail };
+        let mut per_family: Vec<Vec<Option<Perspective>>> = Vec::new();
+        for (label, _fam, r) in families {
+            match r {
+                Err(e) => {
+                    summary.push(format!("{label}: not measured ({})", short(&e)));
+                    out.finding(api_finding(prefix, backend.name(), &label, &e));
+                }
+                Ok((ids, tracks)) => {
+                    let total = tracks.len();
+                    let all: Vec<Option<Perspective>> =
+                        tracks.into_iter().map(|t| perspective(t, web)).collect();
+                    let ps: Vec<Perspective> = all.iter().flatten().cloned().collect();
+                    if ps.is_empty() {
+                        let e = BackendError::Timeout {
+                            secs: budget(plan).as_secs(),
+                        };
+                        out.finding(
+                            api_finding(prefix, backend.name(), &label, &e)
+                                .detail(format!("{total} probe(s) returned no result in time")),
+                        );
+                    }
+                    let (verdict, findings) = judge(prefix, &label, &ps, fix, cap);
+                    for f in findings {
+                        out.finding(f);
+                    }
+                    for p in &ps {
+                        out.evidence(format!("{label} from"), line(p), Sensitivity::Hostname);
+                    }
+                    summary.push(verdict_text(&label, &verdict));
+                    facts.targets.push(TargetFacts {
+                        target: label,
+                        measurements: ids,
+                        no_result: total - ps.len(),
+                        perspectives: ps,
+                        verdict,
+                    });
+                    per_family.push(all);
+                }
             }
-            Ok((ids, tracks)) => {
-                let total = tracks.len();
-                let ps: Vec<Perspective> = tracks
-                    .into_iter()
-                    .filter_map(|t| perspective(t, web))
-                    .collect();
-                let (verdict, findings) = judge(prefix, &label, &ps, fix, Severity::Fail);
-                for f in findings {
+        }
+        if both && per_family.len() == 2 && per_family[0].len() == per_family[1].len() {
+            let label = format!("{name} in the CA's order (IPv6 first, then IPv4)");
+            let ps: Vec<Perspective> = per_family[0]
+                .iter()
+                .zip(&per_family[1])
+                .filter_map(|(v6, v4)| ca_order(v6.as_ref(), v4.as_ref(), web))
+                .collect();
+            let (verdict, findings) = judge(prefix, &label, &ps, fix, Severity::Fail);
+            for f in findings {
+                if f.severity == Severity::Fail && !f.code.ends_with("geo-block") {
                     out.finding(f);
                 }
-                for p in &ps {
-                    out.evidence(format!("{label} from"), line(p), Sensitivity::Hostname);
-                }
-                summary.push(verdict_text(&label, &verdict));
-                facts.targets.push(TargetFacts {
-                    target: label,
-                    measurements: ids,
-                    no_result: total - ps.len(),
-                    perspectives: ps,
-                    verdict,
-                });
             }
+            summary.push(verdict_text(&label, &verdict));
         }
     }
     let sent: Vec<String> = targets.iter().map(|(n, _)| n.clone()).collect();

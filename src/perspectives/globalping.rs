@@ -312,7 +312,12 @@ impl Backend for Globalping {
     }
 
     fn endpoint(&self) -> String {
-        self.base.to_string()
+        // Without any user:password or query a custom URL may carry.
+        let mut u = self.base.clone();
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u.set_query(None);
+        u.to_string()
     }
 
     fn measure<'a>(

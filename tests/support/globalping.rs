@@ -36,6 +36,8 @@ pub enum Fault {
     Refused,
     /// A WAF answers 403 to this probe.
     Forbidden,
+    /// The probe disconnects from the network during the measurement.
+    Offline,
 }
 
 #[derive(Debug, Clone)]
@@ -621,6 +623,9 @@ async fn run_probe(
 ) -> Value {
     let opts = &body["measurementOptions"];
     let target = body["target"].as_str().unwrap_or("");
+    if fault == Fault::Offline {
+        return json!({"status": "offline", "rawOutput": ""});
+    }
     if body["type"] == "dns" {
         return dns_probe(target, opts, fault, t).await;
     }
@@ -645,7 +650,7 @@ async fn run_probe(
         return failed(format!("getaddrinfo ENOTFOUND {target}"));
     };
     let addr = match fault {
-        Fault::None => SocketAddr::new(ip, port),
+        Fault::None | Fault::Offline => SocketAddr::new(ip, port),
         Fault::Timeout if ip.is_ipv6() => t.hole_v6,
         Fault::Timeout => t.hole_v4,
         Fault::Refused if ip.is_ipv6() => t.closed_v6,
