@@ -158,6 +158,9 @@ async fn dropped_from_two_of_four_fails_and_names_them() {
     lab.fake.set_fault("DE", Fault::Timeout);
     lab.fake.set_fault("SG", Fault::Timeout);
     let r = lab.run(&["--perspectives", "4"]).await;
+    if std::env::var("SHOW").is_ok() {
+        eprintln!("{}", serde_json::to_string_pretty(&r.check(ID)).unwrap());
+    }
     assert_eq!(r.status(ID), "fail", "{}", r.stdout);
     let q = summary(&r, "http01.perspectives.quorum-fail");
     assert!(

@@ -57,7 +57,12 @@ fn perspective(p: crate::perspectives::ProbeOutcome) -> Option<Perspective> {
         ProbeResult::Failed { failure, .. } => (false, Some(Mode::Failure(*failure))),
         ProbeResult::Http { status, .. } => (false, Some(Mode::Status(*status))),
     };
+    let message = match &p.result {
+        ProbeResult::Failed { message, .. } if !message.is_empty() => Some(message.clone()),
+        _ => None,
+    };
     Some(Perspective {
+        message,
         result: p.result.label(),
         ms: p.result.ms(),
         place: p.place,
@@ -214,6 +219,7 @@ async fn run(ctx: &Ctx) -> Outcome {
                     mode: (!ok).then_some(Mode::Failure(crate::perspectives::Failure::Timeout)),
                     ms: None,
                     via: Vec::new(),
+                    message: None,
                 })
                 .collect();
             let (verdict, findings) = judge(

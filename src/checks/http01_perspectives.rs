@@ -113,6 +113,9 @@ pub struct Perspective {
     /// The URLs requested, when redirects were followed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// The probe's own error text, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// One target seen from every perspective, and the CA's verdict.
@@ -143,7 +146,12 @@ pub fn line(p: &Perspective) -> String {
     } else {
         String::new()
     };
-    format!("{}: {}{ms}{via}", p.place.label(), p.result)
+    let msg = p
+        .message
+        .as_ref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    format!("{}: {}{msg}{ms}{via}", p.place.label(), p.result)
 }
 
 /// Failures that share a place: the most specific attribute every failing perspective
@@ -252,12 +260,12 @@ pub fn judge(
             finding(
                 &format!("{prefix}.quorum-at-risk"),
                 format!(
-                    "{target}: validation would pass ({} of {} perspectives reached it; the CA allows {} failure(s) among {}), with no margin left for {} more",
+                    "{target}: validation would pass ({} of {} perspectives reached it; the CA allows {} failure(s) among {}), but {} more failing place(s) would fail it",
                     verdict.passed,
                     verdict.perspectives,
                     verdict.allowed_failures,
                     verdict.perspectives,
-                    verdict.allowed_failures + 1 - failed.len().min(verdict.allowed_failures + 1),
+                    verdict.allowed_failures + 1 - failed.len().min(verdict.allowed_failures),
                 ),
             )
             .detail(table.clone())
@@ -501,6 +509,10 @@ fn perspective(t: Track, web: Web) -> Option<Perspective> {
         Some(e) => format!("{} then {e}", t.result.label()),
         None => t.result.label(),
     };
+    let message = match &t.result {
+        ProbeResult::Failed { message, .. } if !message.is_empty() => Some(message.clone()),
+        _ => None,
+    };
     Some(Perspective {
         place: t.place,
         ok,
@@ -508,6 +520,7 @@ fn perspective(t: Track, web: Web) -> Option<Perspective> {
         mode,
         ms: t.result.ms(),
         via,
+        message,
     })
 }
 
@@ -744,6 +757,7 @@ mod tests {
             mode,
             ms: Some(1),
             via: vec![],
+            message: None,
         }
     }
 
