@@ -459,6 +459,30 @@ async fn api_errors_are_findings() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_api_ends_in_findings() {
+    let lab = lab().await;
+    // Accepts and never answers: bounded by the request timeout.
+    let hang = HttpFixture::start(Some(support::http01::Conn::Hang), None).await;
+    let url = format!("http://127.0.0.1:{}/v1/", hang.port);
+    let r = lab.run_at(&url, &[], &[]).await;
+    assert!(summary(&r, "http01.perspectives.api-error").contains("did not answer within"));
+    assert!(r.elapsed < Duration::from_secs(20), "{:?}", r.elapsed);
+    // A 16 MiB answer is not read to the end.
+    let huge = HttpFixture::start(Some(support::http01::Conn::Huge), None).await;
+    let url = format!("http://127.0.0.1:{}/v1/", huge.port);
+    let r = lab.run_at(&url, &[], &[]).await;
+    assert!(summary(&r, "http01.perspectives.api-error").contains("larger than"));
+    // A create answer without an id.
+    lab.fake.script(support::globalping::Scripted {
+        status: 202,
+        body: serde_json::json!({"id": 5, "probesCount": "x"}),
+        headers: vec![],
+    });
+    let r = lab.run(&[]).await;
+    assert!(summary(&r, "http01.perspectives.api-error").contains("malformed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn off_and_offline_skip_with_a_reason() {
     let lab = lab().await;
     let r = lab.run(&["--perspectives", "off"]).await;
