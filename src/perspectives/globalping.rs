@@ -52,11 +52,8 @@ impl Globalping {
             .connect_timeout(request_timeout)
             .timeout(request_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                "acme-doctor/",
-                env!("CARGO_PKG_VERSION"),
-                " (https://github.com/acme-doctor)"
-            ))
+            // The guidelines ask clients to identify themselves.
+            .user_agent(concat!("acme-doctor/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BackendError::Unreachable {
                 message: format!("HTTP client: {e}"),
