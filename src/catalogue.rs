@@ -33,12 +33,24 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("http01.token", include_str!("../checks/http01.token.toml")),
     (
+        "http01.perspectives",
+        include_str!("../checks/http01.perspectives.toml"),
+    ),
+    (
         "tlsalpn01.reachability",
         include_str!("../checks/tlsalpn01.reachability.toml"),
     ),
     (
+        "tlsalpn01.perspectives",
+        include_str!("../checks/tlsalpn01.perspectives.toml"),
+    ),
+    (
         "dns01.delegation",
         include_str!("../checks/dns01.delegation.toml"),
+    ),
+    (
+        "dns01.perspectives",
+        include_str!("../checks/dns01.perspectives.toml"),
     ),
 ];
 

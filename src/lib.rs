@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod engine;
 pub mod identifier;
 pub mod net;
+pub mod perspectives;
 pub mod plan;
 pub mod report;
 pub mod trace_command;

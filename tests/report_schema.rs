@@ -36,6 +36,8 @@ async fn passing_and_failing_reports_match_the_schema() {
             "json",
             "--timeout",
             "1",
+            // No third-party probe network from tests.
+            "--offline",
             "example.com",
         ],
         vec![

@@ -6,9 +6,11 @@ use crate::engine::Check;
 
 pub mod acme_directory;
 pub mod dns01_delegation;
+pub mod dns01_perspectives;
 pub mod dns_acme;
 pub mod dns_caa;
 pub mod dns_domain;
+pub mod http01_perspectives;
 pub mod http01_reachability;
 pub mod http01_token;
 pub mod path_mtu;
@@ -18,6 +20,7 @@ pub mod proxy_env;
 pub mod system_clock;
 pub mod tcp_acme;
 pub mod tls_acme;
+pub mod tlsalpn01_perspectives;
 pub mod tlsalpn01_reachability;
 pub mod trust_store;
 
@@ -40,5 +43,8 @@ pub fn all() -> Vec<Arc<dyn Check>> {
         Arc::new(dns_domain::DnsDomain),
         Arc::new(dns_caa::DnsCaa),
         Arc::new(dns01_delegation::Dns01Delegation),
+        Arc::new(http01_perspectives::Http01Perspectives),
+        Arc::new(tlsalpn01_perspectives::TlsAlpn01Perspectives),
+        Arc::new(dns01_perspectives::Dns01Perspectives),
     ]
 }

@@ -4,6 +4,7 @@
 pub mod acme_server;
 pub mod authoritative;
 pub mod dns;
+pub mod globalping;
 pub mod http01;
 pub mod pki;
 pub mod proxy;
