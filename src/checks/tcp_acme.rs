@@ -149,6 +149,9 @@ fn family(attempts: &[Attempt], v6: bool) -> Vec<&Attempt> {
     attempts.iter().filter(|a| a.addr.is_ipv6() == v6).collect()
 }
 
+/// Whether a connect error is of one kind (refused, timed out, unreachable).
+type IsKind = fn(&ConnectError) -> bool;
+
 fn failed<'a>(list: &[&'a Attempt]) -> Vec<&'a Attempt> {
     list.iter().copied().filter(|a| a.error.is_some()).collect()
 }
@@ -174,7 +177,7 @@ fn diagnose(host: &str, attempts: &[Attempt]) -> Vec<Finding> {
         let all = failed(attempts.iter().collect::<Vec<_>>().as_slice());
         // One finding per way of failing: a reset, silence and an ICMP unreachable have
         // different causes and fixes, even when different families fail differently.
-        let kinds: [(&str, fn(&ConnectError) -> bool); 3] = [
+        let kinds: [(&str, IsKind); 3] = [
             ("tcp.acme.refused", |e| matches!(e, ConnectError::Refused)),
             ("tcp.acme.timeout", |e| {
                 matches!(e, ConnectError::Timeout { .. })
