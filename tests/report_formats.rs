@@ -349,3 +349,55 @@ async fn progress_on_a_terminal() {
         .unwrap()
         .contains("Verdict: FAIL"));
 }
+
+/// Strict redaction hides the domain and the public addresses it resolves to, wherever they
+/// appear; standard keeps them.
+#[tokio::test(flavor = "multi_thread")]
+async fn strict_hides_the_domain_and_its_addresses() {
+    use support::dns::{addrs, DnsFixture};
+    let dns = DnsFixture::start(&[("shop.example.com", addrs(&["198.51.100.77"]))]).await;
+    let resolver = dns.addr.to_string();
+    let args = |level: &'static str| {
+        vec![
+            "--resolver".to_string(),
+            resolver.clone(),
+            "--only".into(),
+            "dns.domain".into(),
+            "--format".into(),
+            "markdown".into(),
+            "--redact".into(),
+            level.into(),
+            "--offline".into(),
+            "shop.example.com".into(),
+        ]
+    };
+    let strict_args = args("strict");
+    let strict = support::doctor(
+        &strict_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    )
+    .await;
+    assert!(
+        !strict.stdout.contains("shop.example.com"),
+        "{}",
+        strict.stdout
+    );
+    assert!(
+        !strict.stdout.contains("198.51.100.77"),
+        "{}",
+        strict.stdout
+    );
+    assert!(strict.stdout.contains("[domain-1]"), "{}", strict.stdout);
+    let standard_args = args("standard");
+    let standard = support::doctor(
+        &standard_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    )
+    .await;
+    assert!(standard.stdout.contains("shop.example.com"));
+    assert!(
+        standard.stdout.contains("198.51.100.77"),
+        "{}",
+        standard.stdout
+    );
+}

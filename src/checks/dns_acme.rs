@@ -107,7 +107,16 @@ async fn run(ctx: &Ctx) -> Outcome {
     }
 
     let mut out = Outcome::new("");
-    out.evidence("resolver", &resolver, Sensitivity::PrivateIp);
+    // The resolver's own addresses decide how sensitive it is: a LAN or loopback resolver is
+    // private, a public one (1.1.1.1) is not.
+    for server in &ctx.resolver.servers {
+        let s = if non_public_range(&server.ip()).is_some() {
+            Sensitivity::PrivateIp
+        } else {
+            Sensitivity::Public
+        };
+        out.evidence("resolver", server.to_string(), s);
+    }
     if !facts.cname_chain.is_empty() {
         out.evidence(
             "CNAME chain",

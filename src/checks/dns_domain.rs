@@ -235,7 +235,12 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         rep.evidence.push(Evidence::new(
             format!("{name} {}", if ip.is_ipv4() { "A" } else { "AAAA" }),
             ip.to_string(),
-            Sensitivity::Public,
+            // The domain's own addresses: strict redaction hides them with the domain.
+            if crate::net::addr::non_public_range(ip).is_some() {
+                Sensitivity::PrivateIp
+            } else {
+                Sensitivity::DomainAddress
+            },
         ));
     }
     let via = if rep.facts.cname_chain.is_empty() {

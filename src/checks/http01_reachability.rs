@@ -320,12 +320,13 @@ fn summarise(p: &Probed) -> String {
     format!("{}: {}; {ca}", p.name, per.join(", "))
 }
 
-/// Addresses in private or special ranges are tagged so reports can redact them.
+/// The identifier's addresses: private ranges are tagged as such, public ones as the domain's
+/// own addresses, which strict redaction hides along with the domain.
 pub fn addr_sensitivity(ip: &IpAddr) -> Sensitivity {
     if crate::net::addr::non_public_range(ip).is_some() {
         Sensitivity::PrivateIp
     } else {
-        Sensitivity::Public
+        Sensitivity::DomainAddress
     }
 }
 
