@@ -83,7 +83,7 @@ async fn run(ctx: &Ctx) -> Outcome {
                 Some(1) => format!("{} reached at the first hop", t.target),
                 Some(ttl) => format!("{} reached in {ttl} hops", t.target),
                 None => format!(
-                    "{} not reached ({} hops answered)",
+                    "{} not reached (routers answered at {} hop(s))",
                     t.target,
                     t.hops.iter().filter(|h| h.answered()).count()
                 ),

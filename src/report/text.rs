@@ -46,7 +46,12 @@ pub fn render(report: &Report, verbose: bool) -> String {
     let mut hidden = 0;
     for c in &report.checks {
         let reason = c.reason.as_deref().unwrap_or_default();
-        if !verbose && c.status == Status::Skipped && !reason.starts_with("needs ") {
+        // A check that started and then skipped (no response to compare, say) stays visible.
+        if !verbose
+            && c.status == Status::Skipped
+            && c.duration_ms == 0
+            && !reason.starts_with("needs ")
+        {
             // What the user deselected is not worth a line at all.
             if !reason.contains("--only") && !reason.contains("--skip") {
                 hidden += 1;
