@@ -130,7 +130,7 @@ fn diagnose(t: &Trace) -> Vec<Finding> {
                             "path.trace.rejected",
                             format!(
                                 "hop {} ({from}) answered a SYN to {} with ICMP destination unreachable (type {icmp_type}, code {icmp_code}{})",
-                                h.ttl,
+                                t.hop_of(*from).unwrap_or(h.ttl),
                                 t.target,
                                 unreachable_name(t.target.is_ipv4(), *icmp_type, *icmp_code)
                             ),
@@ -274,5 +274,49 @@ mod tests {
         assert!(f[0].summary.contains("administratively prohibited"));
         let none = tr(vec![hop(1, vec![ProbeResult::NoReply])], None);
         assert_eq!(diagnose(&none)[0].code, "path.trace.no-hops");
+    }
+}
+
+#[cfg(test)]
+mod rejection_hop {
+    use super::*;
+    use crate::net::trace::Hop;
+
+    /// r1 answers TTL 1 with time exceeded and rejects what it would forward: the rejection is
+    /// hop 1's, even though it arrives on the TTL 2 probe.
+    #[test]
+    fn rejecting_router_is_numbered_where_it_first_answered() {
+        let r1: IpAddr = "192.0.2.1".parse().unwrap();
+        let t = Trace {
+            target: "203.0.113.9:443".parse().unwrap(),
+            method: String::new(),
+            hops: vec![
+                Hop {
+                    ttl: 1,
+                    probes: vec![ProbeResult::Hop {
+                        from: r1,
+                        rtt_us: 1,
+                    }],
+                },
+                Hop {
+                    ttl: 2,
+                    probes: vec![ProbeResult::Unreachable {
+                        from: Some(r1),
+                        rtt_us: 1,
+                        icmp_type: 3,
+                        icmp_code: 1,
+                    }],
+                },
+            ],
+            reached_at: None,
+            elapsed_ms: 0,
+        };
+        let f = diagnose(&t);
+        assert!(
+            f[0].summary.starts_with("hop 1 (192.0.2.1)"),
+            "{}",
+            f[0].summary
+        );
+        assert!(f[0].summary.contains("host unreachable"));
     }
 }

@@ -100,6 +100,14 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The hop number of a router: the lowest TTL at which it answered anything.
+    pub fn hop_of(&self, addr: IpAddr) -> Option<u8> {
+        self.hops
+            .iter()
+            .find(|h| h.addrs().contains(&addr))
+            .map(|h| h.ttl)
+    }
+
     /// The last hop that answered before the destination (or before silence).
     pub fn last_answer(&self) -> Option<&Hop> {
         self.hops
@@ -151,7 +159,18 @@ pub async fn trace(target: SocketAddr, opts: TraceOptions) -> Trace {
     let reached_at = hops.iter().find(|h| h.reached()).map(|h| h.ttl);
     // Past the first TTL that reached the destination it is the destination again; past the
     // last answer plus one there is only silence.
+    // A router that rejects with ICMP unreachable ends the path as well: every higher TTL only
+    // hears the same rejection (or nothing, once the router rate-limits its ICMP).
+    let rejected_at = hops
+        .iter()
+        .find(|h| {
+            h.probes
+                .iter()
+                .any(|p| matches!(p, ProbeResult::Unreachable { .. }))
+        })
+        .map(|h| h.ttl);
     let last = reached_at
+        .or(rejected_at)
         .or_else(|| hops.iter().rev().find(|h| h.answered()).map(|h| h.ttl + 1))
         .unwrap_or(1);
     hops.truncate(last.min(max) as usize);
