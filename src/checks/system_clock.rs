@@ -117,6 +117,16 @@ async fn reading(ctx: &Ctx) -> Result<Reading, String> {
             note: "",
         });
     }
+    // Asking again is only worth it when the CA's port is reachable at all (or a proxy is in
+    // use, which tcp.acme reports as facts too); otherwise the same connect would just time out.
+    if ctx.plan.deselected("tcp.acme").is_none()
+        && ctx
+            .facts_if_run::<crate::checks::tcp_acme::TcpAcmeFacts>("tcp.acme", wait)
+            .await
+            .is_none()
+    {
+        return Err("the CA's API port does not accept connections (see tcp.acme)".into());
+    }
     let host = ctx.plan.ca.api_host().to_string();
     let proxy = crate::net::proxy::ProxyEnv::from_env().for_host(&host);
     let client = crate::net::http::HttpClient::new_ignoring_cert_dates(ctx, proxy)
