@@ -356,21 +356,6 @@ pub fn closed_port() -> SocketAddr {
     l.local_addr().expect("addr")
 }
 
-/// `DnsFixture::start` binds TCP on the port the kernel picked for UDP and panics when that TCP
-/// port is taken (these tests open many ephemeral TCP ports). Retry in a task until it binds.
-async fn dns_fixture() -> super::dns::DnsFixture {
-    for _ in 0..9 {
-        let started = tokio::spawn(async {
-            super::dns::DnsFixture::start(&[(HOST, super::dns::addrs(&["127.0.0.1"]))]).await
-        })
-        .await;
-        if let Ok(dns) = started {
-            return dns;
-        }
-    }
-    panic!("the DNS fixture could not bind UDP and TCP on one port in 9 tries");
-}
-
 /// A directory server plus a DNS fixture answering `acme.test` with 127.0.0.1: what the
 /// binary needs to reach the server by name, as it would reach a real CA.
 pub struct Lab {
@@ -385,7 +370,7 @@ pub struct Lab {
 impl Lab {
     pub async fn start(behaviour: Behaviour) -> Lab {
         let server = AcmeServer::start(behaviour).await;
-        let dns = dns_fixture().await;
+        let dns = super::dns::DnsFixture::start(&[(HOST, super::dns::addrs(&["127.0.0.1"]))]).await;
         Lab {
             server,
             dns,
