@@ -201,6 +201,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_store: Option<PathBuf>,
 
+    /// DNSSEC trust anchors (DNSKEY or DS records in zone-file format, like unbound's root.key) instead of the root's built-in keys.
+    #[arg(long, value_name = "FILE")]
+    pub dnssec_anchor: Option<PathBuf>,
+
     /// Use IPv4 only.
     #[arg(short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
@@ -348,6 +352,7 @@ impl RunArgs {
         let sensitive: Vec<Evidence> = [
             &self.ca_root,
             &self.trust_store,
+            &self.dnssec_anchor,
             &self.webroot,
             &self.output,
         ]
@@ -368,6 +373,11 @@ impl RunArgs {
         if let Some(p) = &self.trust_store {
             std::fs::metadata(p).map_err(|e| format!("--trust-store {}: {e}", p.display()))?;
         }
+        let dnssec_anchors = match &self.dnssec_anchor {
+            Some(p) => crate::net::dnssec::anchors_from_file(p)
+                .map_err(|e| format!("--dnssec-anchor {e}"))?,
+            None => crate::net::dnssec::root_anchors(),
+        };
         let mut identifiers = Vec::new();
         for raw in &self.identifiers {
             identifiers.push(identifier::parse(raw)?);
@@ -422,6 +432,7 @@ impl RunArgs {
             globalping_token: std::env::var("GLOBALPING_TOKEN")
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
+            dnssec_anchors,
         };
         Ok((
             plan,

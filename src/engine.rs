@@ -496,6 +496,7 @@ mod tests {
             offline: true,
             globalping_url: url::Url::parse("https://api.globalping.io/v1/").unwrap(),
             globalping_token: None,
+            dnssec_anchors: Vec::new(),
         })
     }
 

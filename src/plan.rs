@@ -95,6 +95,8 @@ pub struct Plan {
     pub globalping_url: url::Url,
     /// `GLOBALPING_TOKEN`; a secret that never reaches a report.
     pub globalping_token: Option<String>,
+    /// DNSSEC trust anchors: `--dnssec-anchor` or the root's key-signing keys.
+    pub dnssec_anchors: Vec<crate::net::dnssec::Anchor>,
 }
 
 impl Plan {

@@ -16,6 +16,7 @@ use crate::identifier::Identifier;
 use crate::net::addr::{special_purpose, Special};
 use crate::net::authoritative::{self, fqdn, show, ZoneLookup};
 use crate::net::dns::DnsError;
+use crate::net::dnssec::{Validator, Verdict};
 use crate::net::nameservers::{self, Discovery, NameServer, Problem};
 use crate::plan::{Challenge, IpFamily, Plan};
 use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
@@ -131,11 +132,6 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
     } else {
         parts.join("; ")
     };
-    out.evidence(
-        "DNSSEC",
-        "not validated by this check (answers are taken as the resolver gives them)",
-        Sensitivity::Public,
-    );
     out.with_facts(facts)
 }
 
@@ -192,7 +188,8 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     };
     let resolver = ctx.resolver.description.clone();
     let want = |fam: IpFamily| plan.family != fam;
-    let (a, aaaa, zone) = tokio::join!(
+    let validator = Validator::new(&ctx.resolver.servers, &plan.dnssec_anchors, plan.timeout);
+    let (a, aaaa, zone, dnssec) = tokio::join!(
         async {
             if want(IpFamily::V6Only) {
                 Some(ctx.resolver.addrs(name, RecordType::A).await)
@@ -208,7 +205,15 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
             }
         },
         authoritative::find_zone(&ctx.resolver.servers, &qname, plan.timeout),
+        validate(&validator, &qname, plan),
     );
+    if let Some(v) = &dnssec {
+        rep.evidence.push(Evidence::new(
+            format!("{name} DNSSEC"),
+            v.to_string(),
+            Sensitivity::Hostname,
+        ));
+    }
 
     // The recursive view: what the CA's resolver will hand its validators.
     let mut errors: Vec<(&str, DnsError)> = Vec::new();
@@ -264,11 +269,29 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         }
         None => None,
     };
-    if let Some(reason) = &bogus {
-        rep.findings.push(finding(
-            "dns.domain.dnssec-bogus",
-            format!("{name}: DNSSEC validation fails at {resolver}: {reason}"),
-        ));
+    let own_bogus = match &dnssec {
+        Some(Verdict::Bogus(why)) => Some(why),
+        _ => None,
+    };
+    if own_bogus.is_some() || bogus.is_some() {
+        let summary = match (own_bogus, &bogus) {
+            (Some(why), Some(at_resolver)) => {
+                format!("{name}: DNSSEC validation fails: {why} (the resolver {resolver} agrees: {at_resolver})")
+            }
+            (Some(why), None) => format!(
+                "{name}: DNSSEC validation fails: {why}; {resolver} does not validate and answered anyway, but the CA's validating resolvers will answer SERVFAIL"
+            ),
+            (None, Some(at_resolver)) => format!(
+                "{name}: DNSSEC validation fails at {resolver}: {at_resolver}{}",
+                match &dnssec {
+                    Some(v) => format!(" (acme-doctor's own validation: {v})"),
+                    None => String::new(),
+                }
+            ),
+            (None, None) => unreachable!("one of the two is set"),
+        };
+        rep.findings
+            .push(finding("dns.domain.dnssec-bogus", summary));
     } else if errors.iter().any(|(_, e)| *e == DnsError::NxDomain) {
         rep.findings.push(
             finding(
@@ -496,10 +519,44 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     rep
 }
 
+/// Validates the name's addresses (A, or AAAA when A has none or IPv4 is off) up to a trust
+/// anchor. The chain is walked one zone after another, so it gets its own overall bound.
+async fn validate(
+    v: &Validator<'_>,
+    qname: &hickory_proto::rr::Name,
+    plan: &Plan,
+) -> Option<Verdict> {
+    let bound = plan.timeout * 4;
+    let work = async {
+        let mut last = None;
+        for (t, skip) in [
+            (RecordType::A, plan.family == IpFamily::V6Only),
+            (RecordType::AAAA, plan.family == IpFamily::V4Only),
+        ] {
+            if skip {
+                continue;
+            }
+            match v.validate(qname, t).await {
+                Some(Verdict::Bogus(why)) => return Some(Verdict::Bogus(why)),
+                Some(other) if last.is_none() => last = Some(other),
+                _ => {}
+            }
+        }
+        last
+    };
+    match tokio::time::timeout(bound, work).await {
+        Ok(v) => v,
+        Err(_) => Some(Verdict::Indeterminate(format!(
+            "the chain of trust was not fetched within {} s",
+            bound.as_secs()
+        ))),
+    }
+}
+
 /// Tells a DNSSEC failure from another SERVFAIL the way `dig +cd` does: a validating resolver
 /// that fails the query but answers it with checking disabled (CD) found the signatures bogus.
 /// The reason comes from the resolver's Extended DNS Errors (RFC 8914) when it sends them.
-/// This relies on the resolver validating, as the CA's resolvers do; nothing is validated here.
+/// `validate` says what acme-doctor itself finds in the chain.
 async fn dnssec_failure(
     ctx: &Ctx,
     name: &hickory_proto::rr::Name,

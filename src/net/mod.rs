@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod authoritative;
 pub mod dns;
+pub mod dnssec;
 pub mod http;
 pub mod icmp;
 pub mod nameservers;

@@ -7,10 +7,15 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use hickory_proto::dnssec::crypto::EcdsaSigningKey;
+use hickory_proto::dnssec::rdata::{DNSSECRData, DNSKEY, DS, NSEC, RRSIG, SIG};
+use hickory_proto::dnssec::{Algorithm, DigestType, SigningKey, TBS};
 use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, NULL, SOA, TXT};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_server::authority::MessageResponseBuilder;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::ServerFuture;
@@ -18,6 +23,11 @@ use tokio::net::{TcpListener, UdpSocket};
 
 fn key(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether `n` is `origin` or below it ("" is the root zone).
+fn in_zone(n: &str, origin: &str) -> bool {
+    origin.is_empty() || n == origin || n.ends_with(&format!(".{origin}"))
 }
 
 fn name(n: &str) -> Name {
@@ -29,6 +39,125 @@ fn name(n: &str) -> Name {
 pub struct Zone {
     pub origin: String,
     pub records: Vec<(String, RData)>,
+    /// Set by `signed()`: every answer from this zone to a query with DO carries RRSIGs made
+    /// on the fly with this key.
+    pub dnssec: Option<Signing>,
+}
+
+/// How the fixture breaks a signature, per (owner, type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigFault {
+    /// Expired a day ago (inception ten days ago).
+    Expired,
+    /// Valid from tomorrow.
+    NotYetValid,
+    /// One byte of the signature flipped.
+    Corrupt,
+    /// No RRSIG at all.
+    Missing,
+}
+
+/// A zone's signing key (one combined key-signing and zone-signing key, flags 257, ECDSA P-256).
+#[derive(Clone)]
+pub struct Signing {
+    key: Arc<EcdsaSigningKey>,
+    pub dnskey: DNSKEY,
+    pub faults: Vec<(String, RecordType, SigFault)>,
+}
+
+impl std::fmt::Debug for Signing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signing(key {})", self.tag())
+    }
+}
+
+impl Signing {
+    pub fn generate() -> Signing {
+        let pkcs8 = EcdsaSigningKey::generate_pkcs8(Algorithm::ECDSAP256SHA256).expect("key");
+        let key = EcdsaSigningKey::from_pkcs8(&pkcs8, Algorithm::ECDSAP256SHA256).expect("key");
+        let dnskey = DNSKEY::with_flags(257, key.to_public_key().expect("public key"));
+        Signing {
+            key: Arc::new(key),
+            dnskey,
+            faults: Vec::new(),
+        }
+    }
+
+    pub fn tag(&self) -> u16 {
+        self.dnskey.calculate_key_tag().expect("key tag")
+    }
+
+    /// The DS record a parent publishes for this key at `owner`.
+    pub fn ds(&self, owner: &str) -> RData {
+        // DS::from_key computes the tag over the public key alone; RFC 4034 covers the whole
+        // DNSKEY RDATA, as calculate_key_tag does.
+        let digest = self
+            .dnskey
+            .to_digest(&name(owner), DigestType::SHA256)
+            .expect("DS digest");
+        let ds = DS::new(
+            self.tag(),
+            Algorithm::ECDSAP256SHA256,
+            DigestType::SHA256,
+            digest.as_ref().to_vec(),
+        );
+        RData::DNSSEC(DNSSECRData::DS(ds))
+    }
+
+    /// The RRSIG over `records` (one RRset), or none when the fault says so.
+    fn sign(&self, signer: &str, records: &[Record]) -> Option<Record> {
+        let first = records.first()?;
+        let (owner, rtype) = (first.name().clone(), first.record_type());
+        let fault = self
+            .faults
+            .iter()
+            .find(|(o, t, _)| name(o) == owner && *t == rtype)
+            .map(|(_, _, f)| *f);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as u32;
+        let day = 86_400;
+        let (inception, expiration) = match fault {
+            Some(SigFault::Missing) => return None,
+            Some(SigFault::Expired) => (now - 10 * day, now - day),
+            Some(SigFault::NotYetValid) => (now + day, now + 10 * day),
+            _ => (now - day, now + 10 * day),
+        };
+        let num_labels = owner.num_labels();
+        let pre = SIG::new(
+            rtype,
+            Algorithm::ECDSAP256SHA256,
+            num_labels,
+            first.ttl(),
+            expiration,
+            inception,
+            self.tag(),
+            name(signer),
+            Vec::new(),
+        );
+        let tbs = TBS::from_sig(&owner, DNSClass::IN, &pre, records.iter()).expect("tbs");
+        let mut sig = self.key.sign(&tbs).expect("sign");
+        if fault == Some(SigFault::Corrupt) {
+            sig[10] ^= 0x55;
+        }
+        let rrsig = RRSIG::new(
+            rtype,
+            Algorithm::ECDSAP256SHA256,
+            num_labels,
+            first.ttl(),
+            expiration,
+            inception,
+            self.tag(),
+            name(signer),
+            sig,
+        );
+        Some(Record::from_rdata(
+            owner,
+            first.ttl(),
+            RData::DNSSEC(DNSSECRData::RRSIG(rrsig)),
+        ))
+    }
 }
 
 impl Zone {
@@ -45,7 +174,40 @@ impl Zone {
         Zone {
             origin: key(origin),
             records: vec![(key(origin), soa)],
+            dnssec: None,
         }
+    }
+    /// Signs the zone with a new key and publishes its DNSKEY at the apex.
+    pub fn signed(mut self) -> Zone {
+        let signing = Signing::generate();
+        let apex = self.origin.clone();
+        self.records.push((
+            apex,
+            RData::DNSSEC(DNSSECRData::DNSKEY(signing.dnskey.clone())),
+        ));
+        self.dnssec = Some(signing);
+        self
+    }
+    /// Breaks the signature over (owner, type) in this signed zone.
+    pub fn sig_fault(mut self, owner: &str, rtype: RecordType, fault: SigFault) -> Zone {
+        let s = self.dnssec.as_mut().expect("sig_fault on a signed zone");
+        s.faults.push((key(owner), rtype, fault));
+        self
+    }
+    /// Publishes the DS of `child`'s key (a signed zone) at the child's apex.
+    pub fn delegate_signed(self, child: &Zone) -> Zone {
+        let ds = child
+            .dnssec
+            .as_ref()
+            .expect("delegate_signed to a signed child")
+            .ds(&child.origin);
+        let owner = child.origin.clone();
+        self.rec(&owner, ds)
+    }
+    /// The zone's DNSKEY in zone-file format: a `--dnssec-anchor` file's contents.
+    pub fn anchor(&self) -> String {
+        let s = self.dnssec.as_ref().expect("anchor of a signed zone");
+        format!("{}. 3600 IN DNSKEY {}\n", self.origin, s.dnskey)
     }
     pub fn rec(mut self, owner: &str, data: RData) -> Zone {
         self.records.push((key(owner), data));
@@ -151,15 +313,77 @@ impl Handler {
     fn zone_of(&self, n: &str) -> Option<&Zone> {
         self.zones
             .iter()
-            .filter(|z| n == z.origin || n.ends_with(&format!(".{}", z.origin)))
+            .filter(|z| in_zone(n, &z.origin))
             .max_by_key(|z| z.origin.len())
+    }
+
+    /// The zone that answers (owner, type): a DS lives in the parent of the zone it names.
+    fn answering_zone(&self, n: &str, rtype: RecordType) -> Option<&Zone> {
+        if rtype == RecordType::DS && self.zones.iter().any(|z| z.origin == n && !n.is_empty()) {
+            return self
+                .zones
+                .iter()
+                .filter(|z| z.origin != n && in_zone(n, &z.origin))
+                .max_by_key(|z| z.origin.len());
+        }
+        self.zone_of(n)
+    }
+
+    /// RRSIGs for every RRset in `records` whose zone is signed, and an NSEC for a signed
+    /// negative answer (its type bitmap is not meaningful: the doctor only checks signatures).
+    fn sign(
+        &self,
+        records: &[Record],
+        qname: &str,
+        qtype: RecordType,
+        negative: bool,
+    ) -> Vec<Record> {
+        let mut out = Vec::new();
+        let mut done: Vec<(Name, RecordType)> = Vec::new();
+        for r in records {
+            let k = (r.name().clone(), r.record_type());
+            if done.contains(&k) || k.1 == RecordType::RRSIG {
+                continue;
+            }
+            done.push(k.clone());
+            let owner = key(&k.0.to_ascii());
+            let Some(zone) = self.answering_zone(&owner, k.1) else {
+                continue;
+            };
+            let Some(signing) = &zone.dnssec else {
+                continue;
+            };
+            let set: Vec<Record> = records
+                .iter()
+                .filter(|x| x.name() == &k.0 && x.record_type() == k.1)
+                .cloned()
+                .collect();
+            out.extend(signing.sign(&zone.origin, &set));
+        }
+        if negative {
+            if let Some(zone) = self.answering_zone(&key(qname), qtype) {
+                if let Some(signing) = &zone.dnssec {
+                    let nsec = Record::from_rdata(
+                        name(qname),
+                        60,
+                        RData::DNSSEC(DNSSECRData::NSEC(NSEC::new(
+                            name(&format!("_next.{}", key(qname))),
+                            [RecordType::RRSIG, RecordType::NSEC],
+                        ))),
+                    );
+                    out.extend(signing.sign(&zone.origin, std::slice::from_ref(&nsec)));
+                    out.push(nsec);
+                }
+            }
+        }
+        out
     }
 
     fn answer(&self, qname: &str, qtype: RecordType) -> Answer {
         let mut answers = Vec::new();
         let mut cur = key(qname);
         for depth in 0..8 {
-            let Some(zone) = self.zone_of(&cur) else {
+            let Some(zone) = self.answering_zone(&cur, qtype) else {
                 let rcode = match (depth, self.recursive) {
                     (0, false) => ResponseCode::Refused,
                     (0, true) => ResponseCode::NXDomain,
@@ -303,7 +527,18 @@ impl RequestHandler for Handler {
                 && behaviour != Behaviour::NotAuthoritative
                 && ans.rcode != ResponseCode::Refused,
         );
-        let msg = builder.build(header, ans.answers.iter(), ans.authority.iter(), [], []);
+        let mut answers = ans.answers;
+        let mut authority = ans.authority;
+        let dnssec_ok = request.edns().is_some_and(|e| e.flags().dnssec_ok);
+        if dnssec_ok {
+            let negative = answers.is_empty()
+                && matches!(ans.rcode, ResponseCode::NoError | ResponseCode::NXDomain);
+            let sigs = self.sign(&answers, &qname, qtype, false);
+            answers.extend(sigs);
+            let auth_sigs = self.sign(&authority, &qname, qtype, negative);
+            authority.extend(auth_sigs);
+        }
+        let msg = builder.build(header, answers.iter(), authority.iter(), [], []);
         response
             .send_response(msg)
             .await
