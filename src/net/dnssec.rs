@@ -551,11 +551,7 @@ impl<'a> Validator<'a> {
             return ZoneKeys::Bogus(format!(
                 "{} has a DS for {z} (key tag {}), but {z} answers no DNSKEY: the zone was unsigned (or moved to a DNS host that does not sign) without removing the DS at the registrar",
                 show(&parent),
-                digests
-                    .iter()
-                    .map(|d| d.key_tag().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                ds_tags(&digests)
             ));
         }
         let entry: Vec<&DNSKEY> = keys
@@ -566,11 +562,7 @@ impl<'a> Validator<'a> {
             return ZoneKeys::Bogus(format!(
                 "the DS at {} for {z} names key tag {} but no DNSKEY of {z} matches it (it has {}): the DS at the registrar is stale (after a key rollover or a change of DNS host); publish the DS of the current key-signing key",
                 show(&parent),
-                digests
-                    .iter()
-                    .map(|d| format!("{} ({})", d.key_tag(), d.algorithm()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                ds_tags(&digests),
                 tags(&keys)
             ));
         }
@@ -633,6 +625,14 @@ impl<'a> Validator<'a> {
 fn tags(keys: &[DNSKEY]) -> String {
     keys.iter()
         .map(|k| format!("{} ({})", key_tag(k), k.algorithm()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ds_tags(digests: &[&DS]) -> String {
+    digests
+        .iter()
+        .map(|d| format!("{} ({})", d.key_tag(), d.algorithm()))
         .collect::<Vec<_>>()
         .join(", ")
 }

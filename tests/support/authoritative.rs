@@ -10,7 +10,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use hickory_proto::dnssec::crypto::EcdsaSigningKey;
-use hickory_proto::dnssec::rdata::{DNSSECRData, DNSKEY, DS, NSEC, RRSIG, SIG};
+use hickory_proto::dnssec::rdata::{DNSSECRData, DNSKEY, DS, NSEC, RRSIG};
 use hickory_proto::dnssec::{Algorithm, DigestType, SigningKey, TBS};
 use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
@@ -124,34 +124,31 @@ impl Signing {
             Some(SigFault::NotYetValid) => (now + day, now + 10 * day),
             _ => (now - day, now + 10 * day),
         };
-        let num_labels = owner.num_labels();
-        let pre = SIG::new(
-            rtype,
-            Algorithm::ECDSAP256SHA256,
-            num_labels,
-            first.ttl(),
-            expiration,
-            inception,
-            self.tag(),
-            name(signer),
-            Vec::new(),
-        );
-        let tbs = TBS::from_sig(&owner, DNSClass::IN, &pre, records.iter()).expect("tbs");
+        let with_signature = |sig: Vec<u8>| {
+            RRSIG::new(
+                rtype,
+                Algorithm::ECDSAP256SHA256,
+                owner.num_labels(),
+                first.ttl(),
+                expiration,
+                inception,
+                self.tag(),
+                name(signer),
+                sig,
+            )
+        };
+        let tbs = TBS::from_sig(
+            &owner,
+            DNSClass::IN,
+            &with_signature(Vec::new()),
+            records.iter(),
+        )
+        .expect("tbs");
         let mut sig = self.key.sign(&tbs).expect("sign");
         if fault == Some(SigFault::Corrupt) {
             sig[10] ^= 0x55;
         }
-        let rrsig = RRSIG::new(
-            rtype,
-            Algorithm::ECDSAP256SHA256,
-            num_labels,
-            first.ttl(),
-            expiration,
-            inception,
-            self.tag(),
-            name(signer),
-            sig,
-        );
+        let rrsig = with_signature(sig);
         Some(Record::from_rdata(
             owner,
             first.ttl(),
