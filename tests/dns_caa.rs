@@ -7,7 +7,8 @@ mod support;
 use hickory_proto::rr::RecordType;
 use support::acme_server::{AcmeServer, Behaviour as DirBehaviour};
 use support::authoritative::{
-    example_zone, quiet, run, summary, two_servers, Behaviour, Fault, Zone,
+    example_zone, quiet, run, run_anchored, signed_root_for, summary, two_servers, Behaviour,
+    Fault, SigFault, Zone,
 };
 
 const ID: &str = "dns.caa";
@@ -265,4 +266,36 @@ async fn ip_only_plans_do_not_apply() {
     let lab = lab_with(example_zone(1), &[]).await;
     let r = run(&lab, ID, &["203.0.113.10"]).await;
     assert_eq!(r.status(ID), "skipped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_caa_is_validated_and_quiet() {
+    let zone = example_zone(1)
+        .caa("example.com", 0, "issue", "letsencrypt.org")
+        .signed();
+    let root = signed_root_for(&zone);
+    let lab = lab_with(zone, &[&root]).await;
+    let r = run_anchored(&lab, ID, &["www.example.com"], &root.anchor()).await;
+    quiet(&r);
+    let ev = r.check(ID)["evidence"].to_string();
+    assert!(ev.contains("secure: example.com CAA"), "{ev}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bogus_caa_signature_is_a_refusal() {
+    let zone = example_zone(1)
+        .caa("example.com", 0, "issue", "letsencrypt.org")
+        .signed()
+        .sig_fault("example.com", RecordType::CAA, SigFault::Expired);
+    let root = signed_root_for(&zone);
+    let lab = lab_with(zone, &[&root]).await;
+    let r = run_anchored(&lab, ID, &["www.example.com"], &root.anchor()).await;
+    let s = summary(&r, "dns.caa.dnssec-bogus");
+    assert!(
+        s.contains("the CAA records at example.com fail DNSSEC validation")
+            && s.contains("RRSIG over example.com CAA")
+            && s.contains("expired at"),
+        "{s}"
+    );
+    assert_eq!(r.code, 1);
 }

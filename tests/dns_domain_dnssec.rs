@@ -6,25 +6,19 @@ mod support;
 
 use hickory_proto::rr::RecordType;
 use support::authoritative::{
-    example_zone, quiet, run, summary, two_servers, AuthLab, Behaviour, SigFault, Signing, Zone,
+    example_zone, quiet, run, run_anchored, signed_root_for, summary, two_servers, AuthLab,
+    Behaviour, SigFault, Signing, Zone,
 };
 
 const ID: &str = "dns.domain";
 
-/// A signed root that delegates example.com, with a DS when `child` is signed.
-fn root() -> Zone {
-    Zone::new("", 1)
-        .signed()
-        .ns("example.com", "ns1.example.com")
+fn root_for(child: &Zone) -> Zone {
+    signed_root_for(child)
 }
 
-fn root_for(child: &Zone) -> Zone {
-    let root = root();
-    if child.dnssec.is_some() {
-        root.delegate_signed(child)
-    } else {
-        root
-    }
+/// A signed root that delegates example.com without a DS (the tests add their own).
+fn root() -> Zone {
+    signed_root_for(&example_zone(1))
 }
 
 async fn start(child: &Zone, root: &Zone) -> AuthLab {
@@ -33,11 +27,7 @@ async fn start(child: &Zone, root: &Zone) -> AuthLab {
 
 /// Runs dns.domain for www.example.com with `anchor` as the only trust anchor.
 async fn validate(lab: &AuthLab, anchor: &str) -> support::Run {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("anchor.key");
-    std::fs::write(&file, anchor).unwrap();
-    let path = file.to_str().unwrap().to_string();
-    run(lab, ID, &["www.example.com", "--dnssec-anchor", &path]).await
+    run_anchored(lab, ID, &["www.example.com"], anchor).await
 }
 
 fn evidence(r: &support::Run) -> String {

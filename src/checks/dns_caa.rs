@@ -15,6 +15,7 @@ use crate::checks::acme_directory::DirectoryFacts;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
 use crate::net::authoritative::{self, describe, fqdn};
+use crate::net::dnssec::{Validator, Verdict as DnssecVerdict};
 use crate::plan::Plan;
 use crate::report::model::Sensitivity;
 
@@ -112,6 +113,14 @@ async fn lookup(ctx: &Ctx, names: Vec<String>) -> Climb {
     out.into_iter().map(|(_, n, r)| (n, r)).collect()
 }
 
+/// The entry of a climb the CA acts on: the first non-empty set, or a failure before it.
+fn decisive(climb: &Climb) -> Option<(&String, &Result<Vec<CaaRecord>, String>)> {
+    climb
+        .iter()
+        .find(|(_, r)| !matches!(r, Ok(recs) if recs.is_empty()))
+        .map(|(at, r)| (at, r))
+}
+
 async fn run(ctx: Arc<Ctx>) -> Outcome {
     let plan = ctx.plan.clone();
     let names: Vec<(String, bool)> = plan
@@ -122,15 +131,26 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
             Identifier::Ip { .. } => None,
         })
         .collect();
+    let validator = Validator::new(&ctx.resolver.servers, &plan.dnssec_anchors, plan.timeout);
     let climbs = async {
-        let mut v = Vec::new();
-        for (name, _) in &names {
-            v.push(lookup(&ctx, caa::climb(name)));
-        }
         let mut out = Vec::new();
         // Each climb's lookups already run at once; names are few.
-        for f in v {
-            out.push(f.await);
+        for (name, _) in &names {
+            let climb = lookup(&ctx, caa::climb(name)).await;
+            // The CA's resolvers validate the CAA set they act on; a bogus one is a SERVFAIL.
+            let dnssec = match decisive(&climb) {
+                Some((at, Ok(_))) => match fqdn(at) {
+                    Ok(q) => tokio::time::timeout(
+                        plan.timeout * 2,
+                        validator.validate(&q, RecordType::CAA),
+                    )
+                    .await
+                    .unwrap_or(None),
+                    Err(_) => None,
+                },
+                _ => None,
+            };
+            out.push((climb, dnssec));
         }
         out
     };
@@ -163,7 +183,7 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
     };
     let method = plan.challenge.label();
     let mut summary = Vec::new();
-    for ((name, wildcard), climb) in names.iter().zip(climbs) {
+    for ((name, wildcard), (climb, dnssec)) in names.iter().zip(climbs) {
         let shown = if *wildcard {
             format!("*.{name}")
         } else {
@@ -180,18 +200,10 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
         // climb, as the CA cannot know what it would have said.
         let mut relevant: Option<(String, Vec<CaaRecord>)> = None;
         let mut failed: Option<(String, String)> = None;
-        for (at, r) in climb {
-            match r {
-                Ok(recs) if recs.is_empty() => continue,
-                Ok(recs) => {
-                    relevant = Some((at, recs));
-                    break;
-                }
-                Err(e) => {
-                    failed = Some((at, e));
-                    break;
-                }
-            }
+        match decisive(&climb) {
+            Some((at, Ok(recs))) => relevant = Some((at.clone(), recs.clone())),
+            Some((at, Err(e))) => failed = Some((at.clone(), e.clone())),
+            None => {}
         }
         if let Some((at, e)) = failed {
             out.finding(finding(
@@ -216,6 +228,24 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
             nf.records.join(" | "),
             Sensitivity::Public,
         );
+        match &dnssec {
+            Some(DnssecVerdict::Bogus(why)) => {
+                out.finding(finding(
+                    "dns.caa.dnssec-bogus",
+                    format!("{shown}: the CAA records at {at} fail DNSSEC validation: {why}; the CA's validating resolvers get SERVFAIL and the CA refuses to issue"),
+                ));
+                nf.verdict = format!("CAA at {at} is DNSSEC-bogus");
+                summary.push(format!("{shown}: CAA at {at} fails DNSSEC"));
+                facts.names.push(nf);
+                continue;
+            }
+            Some(v) => out.evidence(
+                format!("CAA at {at} DNSSEC"),
+                v.to_string(),
+                Sensitivity::Public,
+            ),
+            None => {}
+        }
         if identities.is_empty() {
             out.finding(finding(
                 "dns.caa.no-identities",

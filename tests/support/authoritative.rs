@@ -709,6 +709,30 @@ pub async fn run(lab: &AuthLab, check: &str, args: &[&str]) -> super::Run {
     super::doctor(&all, &[]).await
 }
 
+/// A signed root zone that delegates example.com, with a DS when `child` is signed: the top
+/// of a test chain of trust whose `anchor()` goes in a `--dnssec-anchor` file.
+pub fn signed_root_for(child: &Zone) -> Zone {
+    let root = Zone::new("", 1)
+        .signed()
+        .ns("example.com", "ns1.example.com");
+    if child.dnssec.is_some() {
+        root.delegate_signed(child)
+    } else {
+        root
+    }
+}
+
+/// `run` with `anchor` (zone-file DNSKEY/DS text) as the only DNSSEC trust anchor.
+pub async fn run_anchored(lab: &AuthLab, check: &str, args: &[&str], anchor: &str) -> super::Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("anchor.key");
+    std::fs::write(&file, anchor).expect("anchor file");
+    let path = file.to_str().expect("utf-8 path").to_string();
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--dnssec-anchor", &path]);
+    run(lab, check, &all).await
+}
+
 /// No warn or fail finding anywhere in the run.
 pub fn quiet(run: &super::Run) {
     let bad: Vec<_> = run.json()["checks"]
