@@ -5,7 +5,8 @@ mod support;
 
 use hickory_proto::rr::RecordType;
 use support::authoritative::{
-    example_zone, quiet, run, server, summary, two_servers, AuthLab, Behaviour, Fault, Zone,
+    example_zone, quiet, run, run_anchored, server, signed_root_for, summary, two_servers, AuthLab,
+    Behaviour, Fault, Signing, Zone,
 };
 
 const ID: &str = "dns01.delegation";
@@ -178,4 +179,35 @@ async fn resolver_without_soa_support_is_a_note() {
     let r = go(&lab, "example.com").await;
     quiet(&r);
     assert!(summary(&r, "dns01.delegation.ns-not-checked").contains("NOTIMP"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_zone_is_quiet_and_its_chain_shown() {
+    let zone = example_zone(1).signed();
+    let root = signed_root_for(&zone);
+    let lab = two_servers(&zone, Behaviour::Normal, &[&root], &[]).await;
+    let mut args = DNS01.to_vec();
+    args.push("www.example.com");
+    let r = run_anchored(&lab, ID, &args, &root.anchor()).await;
+    quiet(&r);
+    let ev = r.check(ID)["evidence"].to_string();
+    assert!(ev.contains("secure: example.com DNSKEY"), "{ev}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_ds_makes_the_txt_zone_bogus() {
+    let zone = example_zone(1).signed();
+    let old_key = Signing::generate();
+    let root = signed_root_for(&example_zone(1)).rec("example.com", old_key.ds("example.com"));
+    let lab = two_servers(&zone, Behaviour::Normal, &[&root], &[]).await;
+    let mut args = DNS01.to_vec();
+    args.push("www.example.com");
+    let r = run_anchored(&lab, ID, &args, &root.anchor()).await;
+    let s = summary(&r, "dns01.delegation.dnssec-bogus");
+    assert!(
+        s.contains("zone example.com (holds the TXT for www.example.com) fails DNSSEC validation")
+            && s.contains(&format!("names key tag {}", old_key.tag())),
+        "{s}"
+    );
+    assert_eq!(r.code, 1);
 }

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
 use crate::net::authoritative::{self, describe, fqdn, show, Transport, ZoneLookup};
+use crate::net::dnssec::{Validator, Verdict};
 use crate::net::nameservers::{self, Discovery, NameServer, Problem};
 use crate::plan::{Challenge, Plan};
 use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
@@ -219,8 +220,27 @@ async fn check_name(ctx: &Ctx, name: &str) -> Report {
         }
     };
     rep.facts.zone = Some(show(&zone));
-    let servers = match nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout).await
-    {
+    let validator = Validator::new(&ctx.resolver.servers, &plan.dnssec_anchors, plan.timeout);
+    let (discovery, dnssec) = tokio::join!(
+        nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout),
+        tokio::time::timeout(plan.timeout * 3, validator.zone(&zone)),
+    );
+    match dnssec {
+        Ok(Verdict::Bogus(why)) => rep.findings.push(finding(
+            "dns01.delegation.dnssec-bogus",
+            format!(
+                "zone {} (holds the TXT for {name}) fails DNSSEC validation: {why}; the CA's validating resolvers will answer SERVFAIL to the TXT lookup",
+                show(&zone)
+            ),
+        )),
+        Ok(v) => rep.evidence.push(Evidence::new(
+            format!("zone {} DNSSEC", show(&zone)),
+            v.to_string(),
+            Sensitivity::Hostname,
+        )),
+        Err(_) => {}
+    }
+    let servers = match discovery {
         Discovery::Unsupported(why) => {
             rep.findings.push(finding(
                 "dns01.delegation.ns-not-checked",

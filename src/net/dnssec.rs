@@ -281,6 +281,18 @@ impl<'a> Validator<'a> {
         })
     }
 
+    /// The security of a zone: its DNSKEY set validated up to a trust anchor, or why not.
+    /// Where DNS-01 puts its TXT record, a bogus zone fails the CA's TXT lookup before any
+    /// record exists.
+    pub async fn zone(&self, zone: &Name) -> Verdict {
+        match self.keys(zone).await {
+            ZoneKeys::Secure { chain, .. } => Verdict::Secure(chain),
+            ZoneKeys::Insecure(why) => Verdict::Insecure(why),
+            ZoneKeys::Bogus(why) => Verdict::Bogus(why),
+            ZoneKeys::Indeterminate(why) => Verdict::Indeterminate(why),
+        }
+    }
+
     /// One RRset with its signatures.
     async fn rrset(
         &self,
@@ -296,15 +308,13 @@ impl<'a> Validator<'a> {
                 Ok(z) => z,
                 Err(e) => return Verdict::Indeterminate(e),
             };
-            return match self.keys(&zone).await {
-                ZoneKeys::Secure { chain, .. } => Verdict::Bogus(format!(
+            return match self.zone(&zone).await {
+                Verdict::Secure(chain) => Verdict::Bogus(format!(
                     "{what} has no RRSIG, but its zone {} is signed ({}); the zone's signer skipped it or something between strips signatures",
                     show(&zone),
                     chain.join(" ← ")
                 )),
-                ZoneKeys::Insecure(why) => Verdict::Insecure(why),
-                ZoneKeys::Bogus(why) => Verdict::Bogus(why),
-                ZoneKeys::Indeterminate(why) => Verdict::Indeterminate(why),
+                other => other,
             };
         }
         // Each signer is a zone at or above the owner; one good signature is enough.
