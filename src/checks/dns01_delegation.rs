@@ -11,15 +11,28 @@ use hickory_proto::rr::RecordType;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
+use crate::checks::zone_servers;
+use crate::engine::{finding, BoxFuture, Check, Ctx, Outcome};
 use crate::identifier::Identifier;
-use crate::net::authoritative::{self, describe, fqdn, show, Transport, ZoneLookup};
+use crate::net::authoritative::{self, describe, fqdn, show, ZoneLookup};
 use crate::net::dnssec::{Validator, Verdict};
-use crate::net::nameservers::{self, Discovery, NameServer, Problem};
+use crate::net::nameservers::{self, NameServer, Problem};
 use crate::plan::{Challenge, Plan};
-use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
+use crate::report::model::{Evidence, Finding, Sensitivity};
 
 pub struct Dns01Delegation;
+
+const CODES: zone_servers::Codes = zone_servers::Codes {
+    not_checked: "dns01.delegation.ns-not-checked",
+    no_nameservers: "dns01.delegation.no-nameservers",
+    no_address: "dns01.delegation.no-nameservers",
+    problem: |p| match p {
+        Problem::Timeout | Problem::Refused | Problem::Unreachable => {
+            "dns01.delegation.ns-unreachable"
+        }
+        Problem::Lame | Problem::ServFail | Problem::Malformed => "dns01.delegation.ns-failing",
+    },
+};
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Delegation {
@@ -240,101 +253,29 @@ async fn check_name(ctx: &Ctx, name: &str) -> Report {
         )),
         Err(_) => {}
     }
-    let servers = match discovery {
-        Discovery::Unsupported(why) => {
-            rep.findings.push(finding(
-                "dns01.delegation.ns-not-checked",
-                format!(
-                    "zone {} (holds the TXT for {name}): {why}; its nameservers were not asked",
-                    show(&zone)
-                ),
-            ));
-            return rep;
-        }
-        Discovery::NoNs(why) => {
-            rep.findings.push(finding(
-                "dns01.delegation.no-nameservers",
-                format!("zone {} (holds the TXT for {name}): {why}", show(&zone)),
-            ));
-            return rep;
-        }
-        Discovery::Found {
-            servers,
-            unresolvable,
-        } => {
-            if !unresolvable.is_empty() {
-                rep.findings.push(
-                    finding(
-                        "dns01.delegation.no-nameservers",
-                        format!(
-                            "nameserver(s) of {} without an address through {resolver}: {}",
-                            show(&zone),
-                            unresolvable.join(", ")
-                        ),
-                    )
-                    .severity(if servers.is_empty() {
-                        Severity::Fail
-                    } else {
-                        Severity::Warn
-                    }),
-                );
-            }
-            servers
-        }
+    let zone_shown = show(&zone);
+    let subject = format!("zone {zone_shown} (holds the TXT for {name})");
+    let z = zone_servers::Zone {
+        zone: &zone_shown,
+        subject: &subject,
+        not_asked: "its nameservers were not asked",
     };
+    let servers = zone_servers::servers(
+        discovery,
+        &z,
+        &resolver,
+        &CODES,
+        &mut rep.findings,
+        &mut rep.evidence,
+    );
     rep.facts.nameservers = servers.clone();
     if servers.is_empty() {
         return rep;
     }
-    rep.evidence.push(Evidence::new(
-        format!("zone {} nameservers", show(&zone)),
-        servers
-            .iter()
-            .map(|s| s.label())
-            .collect::<Vec<_>>()
-            .join(", "),
-        Sensitivity::Public,
-    ));
     let queries = [(target.clone(), RecordType::TXT)];
     let probes = nameservers::probe(&servers, plan.dns_port, &queries, plan.timeout).await;
-    let any_udp_ok = probes
-        .iter()
-        .any(|p| p.transport == Transport::Udp && p.problem().is_none());
-    let mut by_code: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for p in &probes {
-        if let Some((problem, words)) = p.problem() {
-            let code = match problem {
-                Problem::Timeout | Problem::Refused | Problem::Unreachable => {
-                    "dns01.delegation.ns-unreachable"
-                }
-                Problem::Lame | Problem::ServFail | Problem::Malformed => {
-                    "dns01.delegation.ns-failing"
-                }
-            };
-            by_code
-                .entry(code)
-                .or_default()
-                .push(format!("{}: {words}", p.label()));
-        }
-    }
-    for (code, list) in by_code {
-        rep.findings.push(
-            finding(
-                code,
-                format!(
-                    "zone {} (holds the TXT for {name}), port {}: {}",
-                    show(&zone),
-                    plan.dns_port,
-                    list.join("; ")
-                ),
-            )
-            .severity(if any_udp_ok {
-                Severity::Warn
-            } else {
-                Severity::Fail
-            }),
-        );
-    }
+    rep.findings
+        .extend(zone_servers::problems(&probes, &z, plan.dns_port, &CODES));
 
     let mut views: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     for p in probes.iter().filter(|p| p.problem().is_none()) {

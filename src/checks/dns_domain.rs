@@ -11,17 +11,30 @@ use hickory_proto::rr::{RData, RecordType};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use crate::checks::zone_servers;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
 use crate::net::addr::{special_purpose, Special};
 use crate::net::authoritative::{self, fqdn, show, ZoneLookup};
 use crate::net::dns::DnsError;
 use crate::net::dnssec::{Validator, Verdict};
-use crate::net::nameservers::{self, Discovery, NameServer, Problem};
+use crate::net::nameservers::{self, NameServer, Problem};
 use crate::plan::{Challenge, IpFamily, Plan};
 use crate::report::model::{Evidence, Finding, Sensitivity, Severity};
 
 pub struct DnsDomain;
+
+const CODES: zone_servers::Codes = zone_servers::Codes {
+    not_checked: "dns.domain.ns-not-checked",
+    no_nameservers: "dns.domain.no-nameservers",
+    no_address: "dns.domain.ns-no-address",
+    problem: |p| match p {
+        Problem::Timeout => "dns.domain.ns-timeout",
+        Problem::Refused | Problem::Unreachable => "dns.domain.ns-unreachable",
+        Problem::Lame => "dns.domain.ns-lame",
+        Problem::ServFail | Problem::Malformed => "dns.domain.ns-servfail",
+    },
+};
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct NameFacts {
@@ -372,62 +385,26 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         }
     };
     rep.facts.zone = Some(show(&zone));
-    let servers = match nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout).await
-    {
-        Discovery::Unsupported(why) => {
-            rep.findings.push(finding(
-                "dns.domain.ns-not-checked",
-                format!(
-                    "zone {} of {name}: {why}; only the recursive answers were checked",
-                    show(&zone)
-                ),
-            ));
-            return rep;
-        }
-        Discovery::NoNs(why) => {
-            rep.findings.push(finding(
-                "dns.domain.no-nameservers",
-                format!("zone {} of {name}: {why}", show(&zone)),
-            ));
-            return rep;
-        }
-        Discovery::Found {
-            servers,
-            unresolvable,
-        } => {
-            if !unresolvable.is_empty() {
-                rep.findings.push(
-                    finding(
-                        "dns.domain.ns-no-address",
-                        format!(
-                            "nameserver(s) of {} without an address through {resolver}: {}",
-                            show(&zone),
-                            unresolvable.join(", ")
-                        ),
-                    )
-                    .severity(if servers.is_empty() {
-                        Severity::Fail
-                    } else {
-                        Severity::Warn
-                    }),
-                );
-            }
-            servers
-        }
+    let zone_shown = show(&zone);
+    let subject = format!("zone {zone_shown} of {name}");
+    let z = zone_servers::Zone {
+        zone: &zone_shown,
+        subject: &subject,
+        not_asked: "only the recursive answers were checked",
     };
+    let discovery = nameservers::discover(&ctx.resolver, &zone, plan.family, plan.timeout).await;
+    let servers = zone_servers::servers(
+        discovery,
+        &z,
+        &resolver,
+        &CODES,
+        &mut rep.findings,
+        &mut rep.evidence,
+    );
     rep.facts.nameservers = servers.clone();
     if servers.is_empty() {
         return rep;
     }
-    rep.evidence.push(Evidence::new(
-        format!("zone {} nameservers", show(&zone)),
-        servers
-            .iter()
-            .map(|s| s.label())
-            .collect::<Vec<_>>()
-            .join(", "),
-        Sensitivity::Public,
-    ));
     let mut queries = vec![(zone.clone(), RecordType::SOA)];
     if plan.family != IpFamily::V6Only {
         queries.push((qname.clone(), RecordType::A));
@@ -439,42 +416,16 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     queries.push((qname.clone(), RecordType::CAA));
     let probes = nameservers::probe(&servers, plan.dns_port, &queries, plan.timeout).await;
 
-    let any_udp_ok = probes
-        .iter()
-        .any(|p| p.transport == authoritative::Transport::Udp && p.problem().is_none());
-    let mut by_code: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for p in &probes {
-        if let Some((problem, words)) = p.problem() {
-            let code = match problem {
-                Problem::Timeout => "dns.domain.ns-timeout",
-                Problem::Refused | Problem::Unreachable => "dns.domain.ns-unreachable",
-                Problem::Lame => "dns.domain.ns-lame",
-                Problem::ServFail | Problem::Malformed => "dns.domain.ns-servfail",
-            };
-            by_code
-                .entry(code)
-                .or_default()
-                .push(format!("{}: {words}", p.label()));
-        }
-    }
-    for (code, list) in by_code {
-        rep.findings.push(
-            finding(
-                code,
-                format!(
-                    "zone {} (for {name}), port {}: {}",
-                    show(&zone),
-                    plan.dns_port,
-                    list.join("; ")
-                ),
-            )
-            .severity(if any_udp_ok {
-                Severity::Warn
-            } else {
-                Severity::Fail
-            }),
-        );
-    }
+    let problems_subject = format!("zone {zone_shown} (for {name})");
+    rep.findings.extend(zone_servers::problems(
+        &probes,
+        &zone_servers::Zone {
+            subject: &problems_subject,
+            ..z
+        },
+        plan.dns_port,
+        &CODES,
+    ));
 
     // Out of sync: healthy servers that disagree on the serial or the addresses.
     let mut views: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();

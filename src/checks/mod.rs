@@ -23,6 +23,7 @@ pub mod tls_acme;
 pub mod tlsalpn01_perspectives;
 pub mod tlsalpn01_reachability;
 pub mod trust_store;
+pub mod zone_servers;
 
 /// Every check, in any order: the report sorts by catalogue order.
 pub fn all() -> Vec<Arc<dyn Check>> {
