@@ -2,15 +2,18 @@
 # Real authoritative DNS for the user's zone, for scenarios that need it (sourced by lib.sh; the
 # healthy base does not start any of this: challtestsrv answers every name there).
 #
-#   lab_authdns_up [--stub "ns1 ns2"] [--pebble]
+#   lab_authdns_up [--stub "ns1 ns2"] [--ca-stub "ns1 ns2"]
 #
 # starts NSD as the two authoritative servers of lab-example.com, each in its own namespace behind
 # r2 (ns1 203.0.113.85 / 2001:db8:85::53, ns2 203.0.113.101 / 2001:db8:101::53), and unbound as
 # the client's recursive resolver (203.0.113.55 / 2001:db8:53::55, a second address of the dns
 # namespace): a stub-zone delegates lab-example.com to the servers named by --stub (default both,
 # chosen by unbound as resolvers do), a forward-zone sends every other name (the CA's) to
-# challtestsrv. The client's resolv.conf then names the resolver. --pebble restarts Pebble with
-# the resolver as its DNS server, so the CA validates through the same delegation.
+# challtestsrv. The client's resolv.conf then names the resolver. With --ca-stub, the CA gets its
+# own unbound too (127.0.0.1:53 in the ca namespace, asking the servers named from 203.0.113.10 /
+# 2001:db8:ca::10), and Pebble is restarted to resolve through it, so validation follows the
+# real delegation; without it Pebble keeps asking challtestsrv (which has the same www records).
+# Naming one server in --stub or --ca-stub makes a run deterministic where the servers disagree.
 #
 #   lab_authdns_zone ns2 SERIAL WWW4 WWW6
 #
@@ -110,12 +113,66 @@ EOF
     lab_bg "$name" "nsd-$name" nsd -d -c "$d/nsd.conf"
 }
 
+# An unbound recursive resolver in namespace NS (process NAME) listening on ADDR4/ADDR6: a
+# stub-zone sends the zone's queries to the servers in STUBS ("ns1 ns2", "ns1", ...), which it
+# chooses between by their response times as resolvers do; a forward-zone sends every other name
+# (the CA's) to challtestsrv.
+lab_authdns_unbound() { # NS NAME ADDR4 ADDR6 STUBS
+    local ns=$1 name=$2 d=$LAB_TMP/authdns/$2 s stubs=""
+    mkdir -p "$d"
+    for s in $5; do
+        case $s in
+        ns1) stubs+="    stub-addr: $NS1_4"$'\n'"    stub-addr: $NS1_6"$'\n' ;;
+        ns2) stubs+="    stub-addr: $NS2_4"$'\n'"    stub-addr: $NS2_6"$'\n' ;;
+        *) lab_die "lab_authdns_up: no server $s" ;;
+        esac
+    done
+    [[ -n $stubs ]] || lab_die "lab_authdns_up: $name needs at least one of ns1 ns2"
+    cat >"$d/unbound.conf" <<EOF
+server:
+    interface: $3
+    interface: $4
+    port: 53
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "$d"
+    pidfile: "$d/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    log-servfail: yes
+    # Only the lab's networks (and the namespace itself) ask.
+    access-control: 127.0.0.0/8 allow
+    access-control: ::1/128 allow
+    access-control: 192.0.2.0/24 allow
+    access-control: 198.51.100.0/24 allow
+    access-control: 203.0.113.0/24 allow
+    access-control: 2001:db8::/32 allow
+    # No DNSSEC validation: the lab has no signed root. Iteration only.
+    module-config: "iterator"
+    num-threads: 1
+    # A scenario lasts well under a minute; nothing cached outlives it.
+    cache-max-ttl: 60
+remote-control:
+    control-enable: no
+stub-zone:
+    name: "$AUTHDNS_ZONE"
+$stubs
+forward-zone:
+    name: "."
+    forward-addr: $DNS4
+EOF
+    unbound-checkconf "$d/unbound.conf" >/dev/null || lab_die "unbound-checkconf rejected $d/unbound.conf"
+    lab_bg "$ns" "$name" unbound -d -c "$d/unbound.conf"
+}
+
 lab_authdns_up() {
-    local stub="ns1 ns2" pebble=no
+    local stub="ns1 ns2" ca_stub=""
     while (($#)); do
         case $1 in
         --stub) stub=$2 && shift ;;
-        --pebble) pebble=yes ;;
+        --ca-stub) ca_stub=$2 && shift ;;
         *) lab_die "lab_authdns_up: unknown argument $1" ;;
         esac
         shift
@@ -137,64 +194,26 @@ lab_authdns_up() {
     lab_authdns_nsd ns1 "$NS1_4" "$NS1_6"
     lab_authdns_nsd ns2 "$NS2_4" "$NS2_6"
 
-    # The resolver: a second address in the dns namespace, next to challtestsrv.
+    # The client's resolver: a second address in the dns namespace, next to challtestsrv.
     nsx dns ip addr add "$RESOLVER4/28" dev eth0
     nsx dns ip -6 addr add "$RESOLVER6/64" dev eth0 nodad
-    local d=$LAB_TMP/authdns/resolver s stubs=""
-    mkdir -p "$d"
-    for s in $stub; do
-        case $s in
-        ns1) stubs+="    stub-addr: $NS1_4"$'\n'"    stub-addr: $NS1_6"$'\n' ;;
-        ns2) stubs+="    stub-addr: $NS2_4"$'\n'"    stub-addr: $NS2_6"$'\n' ;;
-        *) lab_die "lab_authdns_up: no server $s" ;;
-        esac
-    done
-    cat >"$d/unbound.conf" <<EOF
-server:
-    interface: $RESOLVER4
-    interface: $RESOLVER6
-    port: 53
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "$d"
-    pidfile: "$d/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    log-servfail: yes
-    # Only the lab's networks ask.
-    access-control: 192.0.2.0/24 allow
-    access-control: 198.51.100.0/24 allow
-    access-control: 203.0.113.0/24 allow
-    access-control: 2001:db8::/32 allow
-    # No DNSSEC validation: the lab has no signed root. Iteration only.
-    module-config: "iterator"
-    num-threads: 1
-    # Answers cached for the length of a scenario at most (the zone TTL is 300 s).
-    cache-max-ttl: 60
-remote-control:
-    control-enable: no
-stub-zone:
-    name: "$AUTHDNS_ZONE"
-$stubs
-forward-zone:
-    name: "."
-    forward-addr: $DNS4
-EOF
-    unbound-checkconf "$d/unbound.conf" >/dev/null || lab_die "unbound-checkconf rejected $d/unbound.conf"
-    lab_bg dns unbound unbound -d -c "$d/unbound.conf"
+    lab_authdns_unbound dns unbound "$RESOLVER4" "$RESOLVER6" "$stub"
+    # The CA's own resolver (Let's Encrypt runs unbound next to its validators): on loopback in
+    # the ca namespace, asking the servers from the CA's addresses; Pebble restarts to use it.
+    if [[ -n $ca_stub ]]; then
+        lab_authdns_unbound ca unbound-ca 127.0.0.1 ::1 "$ca_stub"
+    fi
 
     lab_wait_tcp ns1 "$NS1_4" 53 nsd-ns1
     lab_wait_tcp ns2 "$NS2_4" 53 nsd-ns2
     lab_wait_tcp dns "$RESOLVER4" 53 unbound
     lab_resolv_conf client "$RESOLVER4"
-
-    if [[ $pebble == yes ]]; then
-        # The same Pebble as in lab_up, asking the resolver instead of challtestsrv.
+    if [[ -n $ca_stub ]]; then
+        lab_wait_tcp ca 127.0.0.1 53 unbound-ca
+        # The same Pebble as in lab_up, with its own resolver instead of challtestsrv.
         lab_stop pebble
         lab_bg ca pebble env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-            pebble -config "$LAB_TMP/pebble.json" -dnsserver "$RESOLVER4:53"
+            pebble -config "$LAB_TMP/pebble.json" -dnsserver 127.0.0.1:53
         lab_wait_tcp ca 127.0.0.1 443 pebble
     fi
 }
