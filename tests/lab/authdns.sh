@@ -26,6 +26,11 @@
 # drops DNS (udp and tcp/53) from a source prefix at a server, in its INPUT chain (the rule hits
 # are lab_rule_hits ns2 iptables INPUT / ip6tables INPUT): a nameserver firewalled from one region.
 #
+#   lab_authdns_count ADDR...; lab_authdns_queries ns1 ADDR
+#
+# count the queries (udp and tcp/53) a server got from an address, e.g. to prove which server a
+# resolver asked (RESOLVER4/RESOLVER6 for the client's resolver, CA4/CA6 for the CA's).
+#
 # Exported for scenarios: NS1_4 NS1_6 NS2_4 NS2_6 RESOLVER4 RESOLVER6 AUTHDNS_ZONE
 # AUTHDNS_SERIAL (the in-sync serial).
 
@@ -113,14 +118,14 @@ EOF
     lab_bg "$name" "nsd-$name" nsd -d -c "$d/nsd.conf"
 }
 
-# An unbound recursive resolver in namespace NS (process NAME) listening on ADDR4/ADDR6: a
-# stub-zone sends the zone's queries to the servers in STUBS ("ns1 ns2", "ns1", ...), which it
-# chooses between by their response times as resolvers do; a forward-zone sends every other name
-# (the CA's) to challtestsrv.
-lab_authdns_unbound() { # NS NAME ADDR4 ADDR6 STUBS
+# An unbound recursive resolver in namespace NS (process NAME) listening on ADDR4/ADDR6 and
+# asking from OUT4/OUT6 (so a server's firewall sees a known source): a stub-zone sends the zone's
+# queries to the servers in STUBS ("ns1 ns2", "ns1", ...), which it chooses between by their
+# response times as resolvers do; a forward-zone sends every other name (the CA's) to challtestsrv.
+lab_authdns_unbound() { # NS NAME ADDR4 ADDR6 OUT4 OUT6 STUBS
     local ns=$1 name=$2 d=$LAB_TMP/authdns/$2 s stubs=""
     mkdir -p "$d"
-    for s in $5; do
+    for s in $7; do
         case $s in
         ns1) stubs+="    stub-addr: $NS1_4"$'\n'"    stub-addr: $NS1_6"$'\n' ;;
         ns2) stubs+="    stub-addr: $NS2_4"$'\n'"    stub-addr: $NS2_6"$'\n' ;;
@@ -132,6 +137,8 @@ lab_authdns_unbound() { # NS NAME ADDR4 ADDR6 STUBS
 server:
     interface: $3
     interface: $4
+    outgoing-interface: $5
+    outgoing-interface: $6
     port: 53
     do-daemonize: no
     username: ""
@@ -197,11 +204,11 @@ lab_authdns_up() {
     # The client's resolver: a second address in the dns namespace, next to challtestsrv.
     nsx dns ip addr add "$RESOLVER4/28" dev eth0
     nsx dns ip -6 addr add "$RESOLVER6/64" dev eth0 nodad
-    lab_authdns_unbound dns unbound "$RESOLVER4" "$RESOLVER6" "$stub"
+    lab_authdns_unbound dns unbound "$RESOLVER4" "$RESOLVER6" "$RESOLVER4" "$RESOLVER6" "$stub"
     # The CA's own resolver (Let's Encrypt runs unbound next to its validators): on loopback in
     # the ca namespace, asking the servers from the CA's addresses; Pebble restarts to use it.
     if [[ -n $ca_stub ]]; then
-        lab_authdns_unbound ca unbound-ca 127.0.0.1 ::1 "$ca_stub"
+        lab_authdns_unbound ca unbound-ca 127.0.0.1 ::1 "$CA4" "$CA6" "$ca_stub"
     fi
 
     lab_wait_tcp ns1 "$NS1_4" 53 nsd-ns1
@@ -225,4 +232,28 @@ lab_authdns_block() { # NAME SRC4 [SRC6]
         nsx "$1" iptables -A INPUT -s "$2" -p "$p" --dport 53 -j DROP
         [[ -z ${3:-} ]] || nsx "$1" ip6tables -A INPUT -s "$3" -p "$p" --dport 53 -j DROP
     done
+}
+
+# Counts (no verdict) the DNS queries, udp and tcp/53, each server gets from each ADDR: rules
+# without a target in the servers' INPUT chains. lab_authdns_queries NS ADDR reads the count.
+lab_authdns_count() { # ADDR...
+    local ns a p ipt
+    for ns in ns1 ns2; do
+        for a in "$@"; do
+            ipt=iptables
+            [[ $a == *:* ]] && ipt=ip6tables
+            for p in udp tcp; do
+                nsx "$ns" "$ipt" -A INPUT -s "$a" -p "$p" --dport 53
+            done
+        done
+    done
+}
+lab_authdns_queries() { # NS ADDR
+    local ipt=iptables-save
+    [[ $2 == *:* ]] && ipt=ip6tables-save
+    nsx "$1" "$ipt" -c -t filter | awk -v s="$2" '
+        $2 == "-A" && $3 == "INPUT" && $5 ~ ("^" s "/") && !/ -j / {
+            c = $1; gsub(/[^0-9:]/, "", c); split(c, x, ":"); n += x[1]
+        }
+        END { print n + 0 }'
 }

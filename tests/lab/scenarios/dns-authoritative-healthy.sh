@@ -11,12 +11,7 @@ DOCTOR_ARGS=("$USER_DOMAIN" --webroot "$LAB_TMP/webroot")
 
 scenario_setup() {
     lab_authdns_up --stub "ns1 ns2" --ca-stub "ns1 ns2"
-    # Count (no verdict) the DNS queries the servers get from the CA's resolver.
-    local ns
-    for ns in ns1 ns2; do
-        nsx "$ns" iptables -A INPUT -s "$CA4" -p udp --dport 53
-        nsx "$ns" ip6tables -A INPUT -s "$CA6" -p udp --dport 53
-    done
+    lab_authdns_count "$CA4" "$CA6"
 }
 
 scenario_verify() {
@@ -30,10 +25,11 @@ scenario_verify() {
     a=$(nsx client dig +time=2 +tries=1 +short "$USER_DOMAIN" A)
     [[ $a == "$CLIENT4" ]] || { echo "the client's resolver answers $a for $USER_DOMAIN"; return 1; }
     # Pebble validated through the delegation, not through challtestsrv.
-    local n=0 ns
+    local n=0 ns src
     for ns in ns1 ns2; do
-        n=$((n + $(nsx "$ns" iptables -L INPUT -v -x -n | awk '{ s += $1 } END { print s + 0 }')))
-        n=$((n + $(nsx "$ns" ip6tables -L INPUT -v -x -n | awk '{ s += $1 } END { print s + 0 }')))
+        for src in "$CA4" "$CA6"; do
+            n=$((n + $(lab_authdns_queries "$ns" "$src")))
+        done
     done
     ((n > 0)) || { echo "the CA's resolver never asked ns1 or ns2"; return 1; }
 }

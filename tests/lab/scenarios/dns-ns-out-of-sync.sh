@@ -18,22 +18,12 @@ DOCTOR_ARGS=("$USER_DOMAIN" --webroot "$LAB_TMP/webroot")
 scenario_setup() {
     lab_authdns_up --stub ns1 --ca-stub ns2
     lab_authdns_zone ns2 "$STALE_SERIAL" "$STALE_WWW4" ""
-    # Count (no verdict) the DNS queries each server gets from each resolver.
-    local ns
-    for ns in ns1 ns2; do
-        nsx "$ns" iptables -A INPUT -s "$RESOLVER4" -p udp --dport 53
-        nsx "$ns" ip6tables -A INPUT -s "$RESOLVER6" -p udp --dport 53
-        nsx "$ns" iptables -A INPUT -s "$CA4" -p udp --dport 53
-        nsx "$ns" ip6tables -A INPUT -s "$CA6" -p udp --dport 53
-    done
+    lab_authdns_count "$RESOLVER4" "$RESOLVER6" "$CA4" "$CA6"
 }
 
-# Packets counted by the INPUT rules above for source SRC at server NS.
+# Queries server NS got from both addresses of a resolver.
 authdns_queries_from() { # NS SRC4 SRC6
-    local n4 n6
-    n4=$(nsx "$1" iptables -L INPUT -v -x -n | awk -v s="$2" '$8 == s { print $1 }')
-    n6=$(nsx "$1" ip6tables -L INPUT -v -x -n | awk -v s="$3" '$7 == s { print $1 }')
-    echo $((${n4:-0} + ${n6:-0}))
+    echo $(($(lab_authdns_queries "$1" "$2") + $(lab_authdns_queries "$1" "$3")))
 }
 
 scenario_verify() {
@@ -48,15 +38,15 @@ scenario_verify() {
         { echo "ns2 answers serial $s2, A $a2; want $STALE_SERIAL, $STALE_WWW4"; return 1; }
     [[ -z $(nsx client dig +norec +time=1 +tries=1 +short "@$NS2_6" "$USER_DOMAIN" AAAA) ]] ||
         { echo "ns2 has an AAAA for $USER_DOMAIN"; return 1; }
+    # certbot failed because the CA connected to the stale address.
+    grep -q "$STALE_WWW4" "$1/certbot.out" ||
+        { echo "certbot's error does not name $STALE_WWW4"; return 1; }
     # Each resolver asked only the server it was given.
     local c1 c2 r1 r2
     r1=$(authdns_queries_from ns1 "$RESOLVER4" "$RESOLVER6") r2=$(authdns_queries_from ns2 "$RESOLVER4" "$RESOLVER6")
     c1=$(authdns_queries_from ns1 "$CA4" "$CA6") c2=$(authdns_queries_from ns2 "$CA4" "$CA6")
     ((r1 > 0 && r2 == 0)) || { echo "client's resolver asked ns1 $r1 times, ns2 $r2 times"; return 1; }
     ((c2 > 0 && c1 == 0)) || { echo "CA's resolver asked ns1 $c1 times, ns2 $c2 times"; return 1; }
-    # certbot failed because the CA connected to the stale address.
-    grep -q "$STALE_WWW4" "$1/certbot.out" ||
-        { echo "certbot's error does not name $STALE_WWW4"; return 1; }
 }
 
 scenario_doctor_check() {
