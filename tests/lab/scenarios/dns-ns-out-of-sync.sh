@@ -1,14 +1,14 @@
 # shellcheck shell=bash disable=SC2034  # the runner reads these variables
 # The user's zone on two real authoritative servers (NSD), and ns2 serves a stale copy: an older
-# serial, the old server's IPv4 address for www (198.51.100.80, which r2 cannot route: nothing
-# answers there) and no AAAA, as before the move to the new server. The client's resolver
+# serial, the old server's IPv4 address for www (192.0.2.80 on the user's LAN, switched off since
+# the site moved to 192.0.2.2: nothing answers r1's ARP) and no AAAA, as before the move. The client's resolver
 # (unbound) happens to ask ns1, so everything looks right from the user's side; the CA's resolver
 # (a second unbound next to Pebble, as Let's Encrypt runs its own) happens to ask ns2. Naming one
 # server per resolver makes the draw deterministic; in the wild each lookup picks either one.
 DESCRIPTION="ns2 serves a stale zone (old serial, old www address); the CA's resolver lands on it"
 MIRRORS="a secondary nameserver that stopped receiving zone transfers after the site moved: 'dig shows the right IP but Let's Encrypt connects to the old one'"
 STALE_SERIAL=2024050101
-STALE_WWW4=198.51.100.80
+STALE_WWW4=192.0.2.80
 EXPECT_ISSUED=no
 EXPECT_EXIT=0
 EXPECT_CODES=(dns.domain.out-of-sync:warn)
