@@ -219,6 +219,14 @@ async fn out_of_sync_servers() {
         s.contains("serial 1") && s.contains("serial 2") && s.contains("203.0.113.99"),
         "{s}"
     );
+    // Each server once (its UDP and TCP answers agree), and only what differs.
+    assert!(
+        s.contains("ns1.example.com (127.0.0.2) say [")
+            && s.contains("ns2.example.com (127.0.0.3) say [")
+            && !s.contains("over udp")
+            && !s.contains("CAA"),
+        "{s}"
+    );
     assert_eq!(f["severity"], "warn");
 }
 

@@ -428,7 +428,7 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     ));
 
     // Out of sync: healthy servers that disagree on the serial or the addresses.
-    let mut views: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    let mut views: BTreeMap<Vec<(String, String)>, Vec<&nameservers::Probe>> = BTreeMap::new();
     for p in probes.iter().filter(|p| p.problem().is_none()) {
         let mut view = Vec::new();
         for (n, t) in &queries {
@@ -441,33 +441,77 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
                     }
                 }
                 let set = nameservers::rrset(resp, *t);
-                view.push(format!(
-                    "{t}: {}",
+                view.push((
+                    t.to_string(),
                     if set.is_empty() {
                         "none".to_string()
                     } else {
                         set.join(", ")
-                    }
+                    },
                 ));
             }
         }
-        views.entry(view).or_default().push(p.label());
+        views.entry(view).or_default().push(p);
     }
     if views.len() > 1 {
-        let described: Vec<String> = views
-            .iter()
-            .map(|(view, who)| format!("{} say [{}]", who.join(", "), view.join("; ")))
-            .collect();
         rep.findings.push(finding(
             "dns.domain.out-of-sync",
             format!(
-                "the nameservers of {} disagree about {name}: {}",
+                "the nameservers of {} disagree about {name}: {}; the CA's resolver asks any one of them, so validation depends on which",
                 show(&zone),
-                described.join(" but ")
+                describe_disagreement(&views)
             ),
         ));
     }
     rep
+}
+
+/// "ns1 (addr) say [SOA: …; A: …] but ns2 (addr) say [...]": only the record types on which
+/// the groups differ, and a server once when its UDP and TCP answers agree.
+fn describe_disagreement(
+    views: &BTreeMap<Vec<(String, String)>, Vec<&nameservers::Probe>>,
+) -> String {
+    let value = |view: &Vec<(String, String)>, t: &str| {
+        view.iter()
+            .find(|(k, _)| k == t)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "no answer".into())
+    };
+    let mut types: Vec<String> = Vec::new();
+    for view in views.keys() {
+        for (t, _) in view {
+            if !types.contains(t) {
+                types.push(t.clone());
+            }
+        }
+    }
+    let differing: Vec<&String> = types
+        .iter()
+        .filter(|t| {
+            let mut seen: Vec<String> = views.keys().map(|v| value(v, t)).collect();
+            seen.dedup();
+            seen.len() > 1
+        })
+        .collect();
+    views
+        .iter()
+        .map(|(view, probes)| {
+            let mut who: Vec<String> = Vec::new();
+            for p in probes {
+                let both = probes.iter().filter(|q| q.server == p.server).count() > 1;
+                let label = if both { p.server.label() } else { p.label() };
+                if !who.contains(&label) {
+                    who.push(label);
+                }
+            }
+            let what: Vec<String> = differing
+                .iter()
+                .map(|t| format!("{t}: {}", value(view, t)))
+                .collect();
+            format!("{} say [{}]", who.join(", "), what.join("; "))
+        })
+        .collect::<Vec<_>>()
+        .join(" but ")
 }
 
 /// Validates the name's addresses (A, or AAAA when A has none or IPv4 is off) up to a trust
