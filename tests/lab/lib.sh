@@ -424,3 +424,6 @@ lab_client_site() {
     nsx client nginx -c "$LAB_TMP/nginx-client/nginx.conf" -s reload
     sleep 0.5
 }
+
+# shellcheck source-path=SCRIPTDIR source=vantage.sh
+source "$LAB_DIR/vantage.sh"
