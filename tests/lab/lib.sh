@@ -425,5 +425,7 @@ lab_client_site() {
     sleep 0.5
 }
 
+# shellcheck source-path=SCRIPTDIR source=authdns.sh
+source "$LAB_DIR/authdns.sh"
 # shellcheck source-path=SCRIPTDIR source=vantage.sh
 source "$LAB_DIR/vantage.sh"
