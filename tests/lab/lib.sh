@@ -427,3 +427,5 @@ lab_client_site() {
 
 # shellcheck source-path=SCRIPTDIR source=authdns.sh
 source "$LAB_DIR/authdns.sh"
+# shellcheck source-path=SCRIPTDIR source=vantage.sh
+source "$LAB_DIR/vantage.sh"

@@ -10,6 +10,14 @@
 //! headers, body (capped at 10 kB) and timings; each DNS probe sends a real UDP query to the
 //! given resolver. Per-probe faults are real too: `Timeout` connects to a black hole, `Refused`
 //! to a closed port, `Forbidden` to a WAF that answers 403.
+//!
+//! A probe can also stand in a network namespace (a vantage point of the root-only lab,
+//! `tests/lab/vantage.sh`): its measurement then runs as `ip netns exec NS <this program> probe
+//! <request JSON>` (`examples/globalping_fake.rs` is such a program), which resolves the target
+//! with the namespace's own resolv.conf and measures with the same code as an in-process probe;
+//! no fault is scripted there, the namespace's routes and firewalls decide. Either way a
+//! failure's text comes from the socket error (ETIMEDOUT, ECONNREFUSED, ECONNRESET,
+//! EHOSTUNREACH, ENETUNREACH, as Globalping's Node probes print them).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -43,7 +51,20 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 pub struct FakeProbe {
     pub location: Value,
+    /// Scripted fault of an in-process probe (ignored in a namespace, where the network decides).
     pub fault: Fault,
+    /// The network namespace this probe measures from; `None`: in this process, on loopback.
+    pub netns: Option<String>,
+}
+
+impl FakeProbe {
+    /// The same probe, measuring from inside network namespace `ns`.
+    pub fn in_netns(self, ns: &str) -> FakeProbe {
+        FakeProbe {
+            netns: Some(ns.to_string()),
+            ..self
+        }
+    }
 }
 
 /// A probe location with every field the spec lists.
@@ -64,6 +85,7 @@ pub fn probe(location: Value) -> FakeProbe {
     FakeProbe {
         location,
         fault: Fault::None,
+        netns: None,
     }
 }
 
@@ -220,8 +242,21 @@ impl Drop for GlobalpingFake {
 /// How long a fake probe waits for a connection or an answer.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// How long a probe in a namespace may take, process start to its printed result.
+const NETNS_PROBE_DEADLINE: Duration = Duration::from_secs(10);
+
 impl GlobalpingFake {
+    /// The API on a random loopback port.
     pub async fn start(probes: Vec<FakeProbe>, hosts: &[(&str, &[&str])]) -> GlobalpingFake {
+        GlobalpingFake::start_on("127.0.0.1:0", probes, hosts).await
+    }
+
+    /// The API on `listen` (an address and port); its URL is `http://<listen>/v1/`.
+    pub async fn start_on(
+        listen: &str,
+        probes: Vec<FakeProbe>,
+        hosts: &[(&str, &[&str])],
+    ) -> GlobalpingFake {
         let hole_v4 = BlackHole::bind("127.0.0.1:0");
         let hole_v6 = BlackHole::bind("[::1]:0");
         let waf_reply = Reply::body(
@@ -264,8 +299,10 @@ impl GlobalpingFake {
             measurements: HashMap::new(),
             next: 1,
         }));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
+        let listener = TcpListener::bind(listen)
+            .await
+            .unwrap_or_else(|e| panic!("bind {listen}: {e}"));
+        let local = listener.local_addr().expect("addr");
         let st = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((s, _)) = listener.accept().await {
@@ -282,7 +319,7 @@ impl GlobalpingFake {
             }
         });
         GlobalpingFake {
-            url: format!("http://127.0.0.1:{port}/v1/"),
+            url: format!("http://{local}/v1/"),
             state,
             task,
             _holes: (hole_v4, hole_v6),
@@ -532,8 +569,12 @@ fn create(
         }
         let (body, results, targets) = (body.clone(), results.clone(), targets.clone());
         let hosts = s.hosts.clone();
+        let netns = s.probes[i].netns.clone();
         tokio::spawn(async move {
-            let r = run_probe(&body, fault, &hosts, &targets).await;
+            let r = match netns {
+                Some(ns) => run_in_netns(&ns, &body).await,
+                None => run_probe(&body, fault, &hosts, &targets).await,
+            };
             results.lock().unwrap()[slot] = Some(r);
         });
     }
@@ -627,13 +668,14 @@ async fn run_probe(
         return json!({"status": "offline", "rawOutput": ""});
     }
     if body["type"] == "dns" {
-        return dns_probe(target, opts, fault, t).await;
+        let server = match fault {
+            Fault::Timeout => Some(t.silent_udp),
+            Fault::Refused => Some(t.closed_v4),
+            _ => None,
+        };
+        return dns_measure(target, opts, server).await;
     }
-    let https = opts["protocol"] == "HTTPS";
-    let port = opts["port"]
-        .as_u64()
-        .map(|p| p as u16)
-        .unwrap_or(if https { 443 } else { 80 });
+    let (https, port) = http_port(opts);
     let ip = match target.parse::<IpAddr>() {
         Ok(ip) => Some(ip),
         Err(_) => hosts.get(target).and_then(|a| {
@@ -657,14 +699,147 @@ async fn run_probe(
         Fault::Refused => t.closed_v4,
         Fault::Forbidden => SocketAddr::new(ip, if https { t.waf_tls } else { t.waf }),
     };
+    http_measure(body, ip, addr).await
+}
+
+/// Runs one probe's measurement inside network namespace `ns` as
+/// `ip netns exec NS <this program> probe <request JSON>` and reads the result it prints.
+async fn run_in_netns(ns: &str, body: &Value) -> Value {
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return failed(format!("vantage {ns}: cannot find this program: {e}")),
+    };
+    let mut cmd = tokio::process::Command::new("ip");
+    cmd.args(["netns", "exec", ns])
+        .arg(program)
+        .arg("probe")
+        .arg(body.to_string())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let result = match tokio::time::timeout(NETNS_PROBE_DEADLINE, cmd.output()).await {
+        Err(_) => failed(format!(
+            "vantage {ns}: the probe process gave no result within {} s",
+            NETNS_PROBE_DEADLINE.as_secs()
+        )),
+        Ok(Err(e)) => failed(format!("vantage {ns}: cannot run ip netns exec: {e}")),
+        Ok(Ok(out)) => serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            failed(format!(
+                "vantage {ns}: the probe process ended with {} and printed no result: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr[..out.stderr.len().min(300)]).trim()
+            ))
+        }),
+    };
+    // The lab keeps this log: which vantage point saw what.
+    eprintln!(
+        "vantage {ns}: {} {} {} -> {} {}",
+        body["type"].as_str().unwrap_or("?"),
+        body["target"].as_str().unwrap_or("?"),
+        body["measurementOptions"],
+        result["status"].as_str().unwrap_or("?"),
+        result["rawOutput"]
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("")
+    );
+    result
+}
+
+/// One measurement made from where this process stands (the program's `probe` command, run in
+/// a vantage namespace): the target is resolved through the system's resolv.conf, the
+/// connection goes to the real address, nothing is scripted.
+pub async fn probe_here(body: &Value) -> Value {
+    let opts = &body["measurementOptions"];
+    let target = body["target"].as_str().unwrap_or("");
+    if body["type"] == "dns" {
+        return dns_measure(target, opts, None).await;
+    }
+    let (_, port) = http_port(opts);
+    let ip = match target.parse::<IpAddr>() {
+        Ok(ip) => ip,
+        Err(_) => match system_lookup(target, opts["ipVersion"].as_u64()).await {
+            Ok(ip) => ip,
+            Err(raw) => return failed(raw),
+        },
+    };
+    http_measure(body, ip, SocketAddr::new(ip, port)).await
+}
+
+fn http_port(opts: &Value) -> (bool, u16) {
+    let https = opts["protocol"] == "HTTPS";
+    let port = opts["port"]
+        .as_u64()
+        .map(|p| p as u16)
+        .unwrap_or(if https { 443 } else { 80 });
+    (https, port)
+}
+
+/// The target's first address of the requested family (IPv4 unless `ipVersion` is 6, as the
+/// API defaults), looked up through the resolvers in /etc/resolv.conf; failures in the words
+/// of Node's getaddrinfo, as Globalping's probes print them.
+async fn system_lookup(target: &str, version: Option<u64>) -> Result<IpAddr, String> {
+    use hickory_proto::rr::{RData, RecordType};
+    use hickory_resolver::name_server::TokioConnectionProvider;
+    let (cfg, mut opts) = hickory_resolver::system_conf::read_system_conf()
+        .map_err(|e| format!("getaddrinfo EAI_FAIL {target} (resolv.conf: {e})"))?;
+    opts.timeout = PROBE_TIMEOUT;
+    opts.attempts = 1;
+    let resolver =
+        hickory_resolver::Resolver::builder_with_config(cfg, TokioConnectionProvider::default())
+            .with_options(opts)
+            .build();
+    let rtype = if version == Some(6) {
+        RecordType::AAAA
+    } else {
+        RecordType::A
+    };
+    let name = format!("{}.", target.trim_end_matches('.'));
+    let lookup = match tokio::time::timeout(PROBE_TIMEOUT * 2, resolver.lookup(name, rtype)).await {
+        Err(_) => return Err(format!("getaddrinfo EAI_AGAIN {target}")),
+        Ok(Err(e)) if e.is_no_records_found() || e.is_nx_domain() => {
+            return Err(format!("getaddrinfo ENOTFOUND {target}"))
+        }
+        Ok(Err(e)) => return Err(format!("getaddrinfo EAI_AGAIN {target} ({e})")),
+        Ok(Ok(l)) => l,
+    };
+    lookup
+        .records()
+        .iter()
+        .find_map(|r| match r.data() {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+            _ => None,
+        })
+        .ok_or_else(|| format!("getaddrinfo ENOTFOUND {target}"))
+}
+
+/// A connect error in the words of Node's error codes, which Globalping's probes report.
+fn connect_error(e: &std::io::Error, shown: SocketAddr) -> String {
+    use std::io::ErrorKind;
+    let code = match e.kind() {
+        ErrorKind::ConnectionRefused => "ECONNREFUSED",
+        ErrorKind::ConnectionReset => "ECONNRESET",
+        ErrorKind::TimedOut => "ETIMEDOUT",
+        ErrorKind::HostUnreachable => "EHOSTUNREACH",
+        ErrorKind::NetworkUnreachable => "ENETUNREACH",
+        _ => return format!("connect {e} {shown}"),
+    };
+    format!("connect {code} {shown}")
+}
+
+/// GET (or the requested method) `body`'s URL from `ip`, connecting to `addr` (the real
+/// address, or a scripted fault's stand-in), within the probe's deadlines.
+async fn http_measure(body: &Value, ip: IpAddr, addr: SocketAddr) -> Value {
+    let opts = &body["measurementOptions"];
+    let target = body["target"].as_str().unwrap_or("");
+    let (https, port) = http_port(opts);
     let start = Instant::now();
     let shown = SocketAddr::new(ip, port);
     let tcp = match tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect(addr)).await {
         Err(_) => return failed(format!("connect ETIMEDOUT {shown}")),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            return failed(format!("connect ECONNREFUSED {shown}"))
-        }
-        Ok(Err(e)) => return failed(format!("connect {e} {shown}")),
+        Ok(Err(e)) => return failed(connect_error(&e, shown)),
         Ok(Ok(s)) => s,
     };
     let tcp_ms = start.elapsed().as_millis() as u64;
@@ -765,7 +940,8 @@ where
     Ok((status, headers, body))
 }
 
-async fn dns_probe(target: &str, opts: &Value, fault: Fault, t: &Targets) -> Value {
+/// One DNS query to the request's resolver (or to `server`, a scripted fault's stand-in).
+async fn dns_measure(target: &str, opts: &Value, server: Option<SocketAddr>) -> Value {
     use hickory_proto::op::{Message, Query};
     use hickory_proto::rr::{Name, RecordType};
     use std::str::FromStr;
@@ -774,11 +950,7 @@ async fn dns_probe(target: &str, opts: &Value, fault: Fault, t: &Targets) -> Val
         None => return json!({"status": "failed", "rawOutput": "no resolver"}),
     };
     let port = opts["port"].as_u64().unwrap_or(53) as u16;
-    let server = match fault {
-        Fault::Timeout => t.silent_udp,
-        Fault::Refused => SocketAddr::new(t.closed_v4.ip(), t.closed_v4.port()),
-        _ => SocketAddr::new(resolver, port),
-    };
+    let server = server.unwrap_or(SocketAddr::new(resolver, port));
     let rtype = RecordType::from_str(opts["query"]["type"].as_str().unwrap_or("A"))
         .unwrap_or(RecordType::A);
     let Ok(name) = Name::from_str(&format!("{}.", target.trim_end_matches('.'))) else {
@@ -790,9 +962,9 @@ async fn dns_probe(target: &str, opts: &Value, fault: Fault, t: &Targets) -> Val
         .add_query(Query::query(name, rtype));
     let bytes = msg.to_vec().expect("query");
     let bind = if server.is_ipv6() {
-        "[::1]:0"
+        "[::]:0"
     } else {
-        "127.0.0.1:0"
+        "0.0.0.0:0"
     };
     let sock = UdpSocket::bind(bind).await.expect("udp");
     let start = Instant::now();
@@ -810,6 +982,16 @@ async fn dns_probe(target: &str, opts: &Value, fault: Fault, t: &Targets) -> Val
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
             return fail(format!(
                 ";; communications error to {resolver}#{port}: connection refused"
+            ))
+        }
+        Ok(Err(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable
+            ) =>
+        {
+            return fail(format!(
+                ";; communications error to {resolver}#{port}: host unreachable"
             ))
         }
         Ok(Err(e)) => return fail(format!(";; communications error: {e}")),
