@@ -34,7 +34,8 @@ impl Check for PathTrace {
         &["dns.acme"]
     }
 
-    /// Two waves of probes and a reverse lookup.
+    /// Two waves of probes (or one, and the silent hops before a rejecting router asked again
+    /// a second later), then reverse lookups of 0.8 s.
     fn deadline(&self, plan: &Plan) -> Duration {
         wait(plan) * 2 + Duration::from_secs(3)
     }

@@ -153,7 +153,8 @@ pub async fn trace(target: SocketAddr, opts: TraceOptions) -> Trace {
         .find(|h| h.answered())
         .map(|h| h.ttl)
         .unwrap_or(0);
-    if !reached && max > FIRST_WAVE && deepest + 4 >= FIRST_WAVE {
+    let second_wave = !reached && max > FIRST_WAVE && deepest + 4 >= FIRST_WAVE;
+    if second_wave {
         hops.extend(wave(target, FIRST_WAVE + 1, max, opts).await);
     }
     let reached_at = hops.iter().find(|h| h.reached()).map(|h| h.ttl);
@@ -161,14 +162,40 @@ pub async fn trace(target: SocketAddr, opts: TraceOptions) -> Trace {
     // last answer plus one there is only silence.
     // A router that rejects with ICMP unreachable ends the path as well: every higher TTL only
     // hears the same rejection (or nothing, once the router rate-limits its ICMP).
-    let rejected_at = hops
-        .iter()
-        .find(|h| {
-            h.probes
+    let mut rejected_at = first_rejection(&hops);
+    if let (Some(r), false, None) = (rejected_at, second_wave, reached_at) {
+        // A rejecting router answers every TTL past it, so a wave costs it many ICMP messages
+        // and its rate limit (Linux: a burst of six per peer, then one a second) can silence
+        // the hops before it, the router's own time-exceeded included: it would look further
+        // away than it is. Once the limit has refilled a little, ask the silent hops below it
+        // again, lowest first.
+        let silent: Vec<u8> = hops
+            .iter()
+            .filter(|h| h.ttl < r && !h.answered())
+            .map(|h| h.ttl)
+            .collect();
+        if !silent.is_empty() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let again: Vec<_> = silent
                 .iter()
-                .any(|p| matches!(p, ProbeResult::Unreachable { .. }))
-        })
-        .map(|h| h.ttl);
+                .enumerate()
+                .map(|(i, &ttl)| {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(2 * i as u64)).await;
+                        (ttl, probe(target, ttl, opts.wait).await)
+                    })
+                })
+                .collect();
+            for t in again {
+                if let Ok((ttl, r)) = t.await {
+                    if let Some(h) = hops.iter_mut().find(|h| h.ttl == ttl) {
+                        h.probes.push(r);
+                    }
+                }
+            }
+            rejected_at = first_rejection(&hops);
+        }
+    }
     let last = reached_at
         .or(rejected_at)
         .or_else(|| hops.iter().rev().find(|h| h.answered()).map(|h| h.ttl + 1))
@@ -183,6 +210,16 @@ pub async fn trace(target: SocketAddr, opts: TraceOptions) -> Trace {
     }
 }
 
+fn first_rejection(hops: &[Hop]) -> Option<u8> {
+    hops.iter()
+        .find(|h| {
+            h.probes
+                .iter()
+                .any(|p| matches!(p, ProbeResult::Unreachable { .. }))
+        })
+        .map(|h| h.ttl)
+}
+
 async fn wave(target: SocketAddr, first: u8, last: u8, opts: TraceOptions) -> Vec<Hop> {
     let mut tasks = Vec::new();
     for ttl in first..=last {
@@ -191,8 +228,10 @@ async fn wave(target: SocketAddr, first: u8, last: u8, opts: TraceOptions) -> Ve
                 ttl,
                 tokio::spawn(async move {
                     // Spread each hop's probes a little so a router's ICMP rate limit (a burst
-                    // of about six per peer on Linux) does not eat all of them.
-                    tokio::time::sleep(Duration::from_millis(20 * n as u64)).await;
+                    // of about six per peer on Linux) does not eat all of them, and send the
+                    // lower TTLs first: the nearest routers get the burst.
+                    let delay = 40 * n as u64 + 2 * u64::from(ttl - first);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
                     probe(target, ttl, opts.wait).await
                 }),
             ));
