@@ -260,11 +260,11 @@ pub fn judge(
             finding(
                 &format!("{prefix}.quorum-at-risk"),
                 format!(
-                    "{target}: validation would pass ({} of {} perspectives reached it; the CA allows {} failure(s) among {}), but {} more failing place(s) would fail it",
+                    "{target}: validation would pass ({} of {} perspectives reached it; the CA tolerates {} failure(s) among its {} remote perspectives), but {} more failing place(s) would fail it",
                     verdict.passed,
                     verdict.perspectives,
                     verdict.allowed_failures,
-                    verdict.perspectives,
+                    verdict.ca_remotes,
                     verdict.allowed_failures + 1 - failed.len().min(verdict.allowed_failures),
                 ),
             )

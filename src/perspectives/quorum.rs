@@ -1,6 +1,10 @@
 //! Let's Encrypt's multi-perspective quorum (boulder va/va.go; CA/B Forum BR 3.2.2.9), as a pure
 //! function: with up to 5 remote perspectives at most 1 may fail, with 6 or more at most 2, and
 //! the passing perspectives must span at least 2 regional internet registries.
+//!
+//! The probes are places the CA's perspectives may stand in, not the perspectives themselves:
+//! the tolerance is the CA's (1 failure among its remote perspectives), however many places
+//! were probed. Two failing places can hold two of the CA's perspectives, which fails it.
 
 use std::collections::BTreeSet;
 
@@ -90,6 +94,11 @@ pub fn rir(country: &str, continent: &str) -> Option<Rir> {
     }
 }
 
+/// Remote perspectives a CA validates from: Let's Encrypt's 4 (since 2024), which is also the
+/// CA/B Forum's minimum for every public CA since 2026-06-15 (5 from 2026-12-15: the same
+/// tolerance).
+pub const CA_REMOTE_PERSPECTIVES: usize = 4;
+
 /// Failures the CA tolerates among `remotes` perspectives.
 pub fn max_failures(remotes: usize) -> usize {
     if remotes >= 6 {
@@ -105,7 +114,9 @@ pub struct Verdict {
     pub perspectives: usize,
     pub passed: usize,
     pub failed: usize,
+    /// The CA's tolerance among its `ca_remotes` remote perspectives.
     pub allowed_failures: usize,
+    pub ca_remotes: usize,
     pub passing_rirs: Vec<Rir>,
     pub pass: bool,
     /// Why it fails, in the CA's terms; empty when it passes.
@@ -117,7 +128,7 @@ pub fn evaluate(results: &[(bool, Option<Rir>)]) -> Verdict {
     let n = results.len();
     let passed = results.iter().filter(|(ok, _)| *ok).count();
     let failed = n - passed;
-    let allowed = max_failures(n);
+    let allowed = max_failures(CA_REMOTE_PERSPECTIVES);
     let rirs: BTreeSet<Rir> = results
         .iter()
         .filter(|(ok, _)| *ok)
@@ -128,7 +139,8 @@ pub fn evaluate(results: &[(bool, Option<Rir>)]) -> Verdict {
         reasons.push("no perspective answered".to_string());
     } else if failed > allowed {
         reasons.push(format!(
-            "{failed} of {n} perspectives failed, more than the {allowed} the CA allows with {n} perspectives"
+            "{failed} of {n} perspectives failed; the CA validates from {CA_REMOTE_PERSPECTIVES} remote perspectives and tolerates {allowed} failure{}, so failing places like these can hold more of them than that",
+            if allowed == 1 { "" } else { "s" }
         ));
     }
     if n > 0 && rirs.len() < 2 {
@@ -151,6 +163,7 @@ pub fn evaluate(results: &[(bool, Option<Rir>)]) -> Verdict {
         passed,
         failed,
         allowed_failures: allowed,
+        ca_remotes: CA_REMOTE_PERSPECTIVES,
         passing_rirs: rirs.into_iter().collect(),
         pass: reasons.is_empty(),
         reason: reasons.join("; "),
@@ -171,21 +184,30 @@ mod tests {
         assert!(evaluate(&[(true, A), (true, R), (true, P), (false, A)]).pass);
         let v = evaluate(&[(true, A), (true, R), (false, P), (false, A)]);
         assert!(!v.pass && v.reason.contains("2 of 4"), "{v:?}");
-        // 5: still one.
         assert!(!evaluate(&[(true, A), (true, R), (true, P), (false, A), (false, R)]).pass);
-        // 6 or more: two.
-        let six = [
+        // More places probed than the CA has perspectives: still the CA's tolerance of one.
+        let eight = [
             (true, A),
             (true, R),
             (true, P),
             (true, A),
+            (true, R),
+            (true, P),
             (false, R),
             (false, P),
         ];
-        assert!(evaluate(&six).pass);
-        let mut seven = six.to_vec();
-        seven.push((false, A));
-        assert!(!evaluate(&seven).pass);
+        let v = evaluate(&eight);
+        assert!(!v.pass, "{v:?}");
+        assert!(
+            v.reason.contains("2 of 8 perspectives failed")
+                && v.reason
+                    .contains("validates from 4 remote perspectives and tolerates 1 failure,"),
+            "{}",
+            v.reason
+        );
+        assert!(evaluate(&eight[..7]).pass);
+        assert_eq!((v.allowed_failures, v.ca_remotes), (1, 4));
+        // The CA/B Forum table itself.
         assert_eq!(max_failures(5), 1);
         assert_eq!(max_failures(6), 2);
     }
