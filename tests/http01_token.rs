@@ -283,3 +283,21 @@ async fn needs_webroot_or_standalone() {
         .unwrap()
         .contains("--webroot"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn name_without_address_says_the_token_was_not_fetched() {
+    let dns = DnsFixture::start(&[("other.example.com", addrs(&["127.0.0.1"]))]).await;
+    let http = HttpFixture::start(Some(always(Reply::status(404))), None).await;
+    let root = tempfile::tempdir().unwrap();
+    let r = run(&dns, http.port, &webroot_arg(root.path())).await;
+    let s = r.check(CHECK)["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        s.contains("www.example.com: not fetched, the name has no address")
+            && !s.contains("0 of 0"),
+        "{s}"
+    );
+    assert_clean(root.path());
+}

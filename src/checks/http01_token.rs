@@ -429,11 +429,18 @@ async fn run(ctx: &Ctx) -> Outcome {
             out.finding(f);
         }
         let ok = probes.iter().filter(|t| t.matched).count();
-        summary.push(format!(
-            "{}: token served correctly at {ok} of {} address(es)",
-            p.name,
-            probes.len()
-        ));
+        summary.push(if probes.is_empty() {
+            format!(
+                "{}: not fetched, the name has no address to fetch it from (dns.domain says why)",
+                p.name
+            )
+        } else {
+            format!(
+                "{}: token served correctly at {ok} of {} address(es)",
+                p.name,
+                probes.len()
+            )
+        });
         for (ip, t) in &p.per_addr {
             out.evidence(
                 format!("{} at {ip}", p.name),
