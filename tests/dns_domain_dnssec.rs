@@ -243,3 +243,40 @@ async fn validating_resolver_and_own_validation_agree() {
     );
     assert!(!r.has("dns.domain.resolver-error"), "{:?}", r.codes());
 }
+
+/// A validating resolver fails every lookup in a bogus zone, the SOA lookup that finds the zone
+/// too (unbound: EDE 9 when the zone's own DNSKEY signature has expired): one dnssec-bogus
+/// finding, not also "cannot find the zone".
+#[tokio::test(flavor = "multi_thread")]
+async fn bogus_zone_is_not_also_a_missing_zone() {
+    use support::authoritative::Fault;
+    let child =
+        example_zone(1)
+            .signed()
+            .sig_fault("www.example.com", RecordType::A, SigFault::Expired);
+    let root = root_for(&child);
+    let faults: Vec<(&str, RecordType, Fault)> = [
+        ("www.example.com", RecordType::A),
+        ("www.example.com", RecordType::AAAA),
+        ("www.example.com", RecordType::SOA),
+        ("example.com", RecordType::SOA),
+    ]
+    .into_iter()
+    .map(|(n, t)| {
+        (
+            n,
+            t,
+            Fault::Bogus(9, "signature expired for trust anchor example.com."),
+        )
+    })
+    .collect();
+    let lab = two_servers(&child, Behaviour::Normal, &[&root], &faults).await;
+    let r = validate(&lab, &root.anchor()).await;
+    let s = summary(&r, "dns.domain.dnssec-bogus");
+    assert!(
+        s.contains("expired at") && s.contains("agrees: SERVFAIL for A with EDE 9"),
+        "{s}"
+    );
+    assert!(!r.has("dns.domain.no-nameservers"), "{:?}", r.codes());
+    assert_eq!(r.code, 1);
+}
