@@ -427,3 +427,5 @@ lab_client_site() {
 
 # shellcheck source-path=SCRIPTDIR source=authdns.sh
 source "$LAB_DIR/authdns.sh"
+# shellcheck source-path=SCRIPTDIR source=dnssec.sh
+source "$LAB_DIR/dnssec.sh"
