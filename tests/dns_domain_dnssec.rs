@@ -280,3 +280,39 @@ async fn bogus_zone_is_not_also_a_missing_zone() {
     assert!(!r.has("dns.domain.no-nameservers"), "{:?}", r.codes());
     assert_eq!(r.code, 1);
 }
+
+/// A zone signed in ED448 (algorithm 16), which acme-doctor cannot verify but unbound can: in the
+/// lab (ldns-signzone -a ED448, the KSK as anchor) unbound answered with AD while acme-doctor
+/// said bogus ("algorithm Unknown is not supported here"). Not validated, named, and quiet.
+#[tokio::test(flavor = "multi_thread")]
+async fn zone_in_an_algorithm_acme_doctor_cannot_verify_is_not_called_bogus() {
+    use support::authoritative::Signing;
+    let child = example_zone(1).signed_with(Signing::ed448());
+    let root = root_for(&child);
+    let lab = start(&child, &root).await;
+
+    // Anchored at the zone itself, as in the lab.
+    let r = validate(&lab, &child.anchor()).await;
+    quiet(&r);
+    assert_eq!(r.code, 0);
+    let tag = child.dnssec.as_ref().unwrap().tag();
+    let ev = evidence(&r);
+    assert!(
+        ev.contains(&format!(
+            "not validated: RRSIG over example.com DNSKEY by example.com key {tag} (ED448): acme-doctor cannot verify ED448 signatures"
+        )),
+        "{ev}"
+    );
+
+    // Below a signed parent whose DS names the ED448 key: not "insecure" either, since
+    // resolvers that support ED448 do validate it.
+    let r = validate(&lab, &root.anchor()).await;
+    quiet(&r);
+    let ev = evidence(&r);
+    assert!(
+        ev.contains(
+            "not validated: the DS records of example.com name only key algorithms acme-doctor cannot verify (ED448)"
+        ),
+        "{ev}"
+    );
+}
