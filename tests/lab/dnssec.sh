@@ -64,8 +64,8 @@ lab_dnssec_sign() { # FILE
     fi
     DNSSEC_EXPIRATION=$expiration
     local nsec3=()
-    # NSEC3 as RFC 9276 recommends: no extra iterations, no salt.
-    [[ $DNSSEC_NSEC3 == yes ]] && nsec3=(-n -t 0 -s -)
+    # NSEC3 as RFC 9276 recommends: no extra iterations, no salt (ldns-signzone's default).
+    [[ $DNSSEC_NSEC3 == yes ]] && nsec3=(-n -t 0)
     ldns-signzone "${nsec3[@]}" -i "$inception" -e "$expiration" -o "$AUTHDNS_ZONE" -f "$f.signed" \
         "$f" "$DNSSEC_KSK" "$DNSSEC_ZSK" || lab_die "ldns-signzone could not sign $f"
     mv "$f.signed" "$f"
