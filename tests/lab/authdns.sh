@@ -116,6 +116,7 @@ remote-control:
 zone:
     name: "$AUTHDNS_ZONE"
     zonefile: "$AUTHDNS_ZONE.zone"
+$(lab_dnssec_nsd_zone "$d")
 EOF
     nsd-checkconf "$d/nsd.conf" || lab_die "nsd-checkconf rejected $d/nsd.conf"
     lab_bg "$name" "nsd-$name" nsd -d -c "$d/nsd.conf"
@@ -168,6 +169,7 @@ remote-control:
 stub-zone:
     name: "$AUTHDNS_ZONE"
 $stubs
+$(lab_dnssec_unbound_stub "$stubs")
 forward-zone:
     name: "."
     forward-addr: $DNS4
@@ -177,7 +179,7 @@ EOF
 }
 
 lab_authdns_up() {
-    local stub="ns1 ns2" ca_stub="" dnssec="" alg=ECDSAP256SHA256 nsec3=no
+    local stub="ns1 ns2" ca_stub="" dnssec="" alg=ECDSAP256SHA256 nsec3=no parent=""
     while (($#)); do
         case $1 in
         --stub) stub=$2 && shift ;;
@@ -185,6 +187,7 @@ lab_authdns_up() {
         --dnssec) dnssec=$2 && shift ;;
         --dnssec-alg) alg=$2 && shift ;;
         --nsec3) nsec3=yes ;;
+        --dnssec-parent) parent=$2 && shift ;;
         *) lab_die "lab_authdns_up: unknown argument $1" ;;
         esac
         shift
@@ -203,7 +206,8 @@ lab_authdns_up() {
     rm -rf "${LAB_TMP:?}/authdns"
     # Unsigned unless --dnssec (a previous scenario's keys do not carry over).
     DNSSEC_MODE=""
-    [[ -z $dnssec ]] || lab_dnssec_keys "$dnssec" "$alg" "$nsec3"
+    DNSSEC_PARENT=""
+    [[ -z $dnssec ]] || lab_dnssec_keys "$dnssec" "$alg" "$nsec3" "$parent"
     lab_authdns_zone ns1 "$AUTHDNS_SERIAL" "$CLIENT4" "$CLIENT6"
     lab_authdns_zone ns2 "$AUTHDNS_SERIAL" "$CLIENT4" "$CLIENT6"
     lab_authdns_nsd ns1 "$NS1_4" "$NS1_6"
