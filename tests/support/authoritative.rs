@@ -92,7 +92,9 @@ impl Signing {
     /// with ldns-signzone for real and unbound validates them).
     pub fn ed448() -> Signing {
         let alg = Algorithm::Unknown(16);
-        let public: Vec<u8> = (0..57u8).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+        let public: Vec<u8> = (0..57u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect();
         Signing {
             dnskey: DNSKEY::with_flags(257, PublicKeyBuf::new(public, alg)),
             alg,
