@@ -243,3 +243,76 @@ async fn validating_resolver_and_own_validation_agree() {
     );
     assert!(!r.has("dns.domain.resolver-error"), "{:?}", r.codes());
 }
+
+/// A validating resolver fails every lookup in a bogus zone, the SOA lookup that finds the zone
+/// too (unbound: EDE 9 when the zone's own DNSKEY signature has expired): one dnssec-bogus
+/// finding, not also "cannot find the zone".
+#[tokio::test(flavor = "multi_thread")]
+async fn bogus_zone_is_not_also_a_missing_zone() {
+    use support::authoritative::Fault;
+    let child =
+        example_zone(1)
+            .signed()
+            .sig_fault("www.example.com", RecordType::A, SigFault::Expired);
+    let root = root_for(&child);
+    let faults: Vec<(&str, RecordType, Fault)> = [
+        ("www.example.com", RecordType::A),
+        ("www.example.com", RecordType::AAAA),
+        ("www.example.com", RecordType::SOA),
+        ("example.com", RecordType::SOA),
+    ]
+    .into_iter()
+    .map(|(n, t)| {
+        (
+            n,
+            t,
+            Fault::Bogus(9, "signature expired for trust anchor example.com."),
+        )
+    })
+    .collect();
+    let lab = two_servers(&child, Behaviour::Normal, &[&root], &faults).await;
+    let r = validate(&lab, &root.anchor()).await;
+    let s = summary(&r, "dns.domain.dnssec-bogus");
+    assert!(
+        s.contains("expired at") && s.contains("agrees: SERVFAIL for A with EDE 9"),
+        "{s}"
+    );
+    assert!(!r.has("dns.domain.no-nameservers"), "{:?}", r.codes());
+    assert_eq!(r.code, 1);
+}
+
+/// A zone signed in ED448 (algorithm 16), which acme-doctor cannot verify but unbound can: in the
+/// lab (ldns-signzone -a ED448, the KSK as anchor) unbound answered with AD while acme-doctor
+/// said bogus ("algorithm Unknown is not supported here"). Not validated, named, and quiet.
+#[tokio::test(flavor = "multi_thread")]
+async fn zone_in_an_algorithm_acme_doctor_cannot_verify_is_not_called_bogus() {
+    use support::authoritative::Signing;
+    let child = example_zone(1).signed_with(Signing::ed448());
+    let root = root_for(&child);
+    let lab = start(&child, &root).await;
+
+    // Anchored at the zone itself, as in the lab.
+    let r = validate(&lab, &child.anchor()).await;
+    quiet(&r);
+    assert_eq!(r.code, 0);
+    let tag = child.dnssec.as_ref().unwrap().tag();
+    let ev = evidence(&r);
+    assert!(
+        ev.contains(&format!(
+            "not validated: RRSIG over example.com DNSKEY by example.com key {tag} (ED448): acme-doctor cannot verify ED448 signatures"
+        )),
+        "{ev}"
+    );
+
+    // Below a signed parent whose DS names the ED448 key: not "insecure" either, since
+    // resolvers that support ED448 do validate it.
+    let r = validate(&lab, &root.anchor()).await;
+    quiet(&r);
+    let ev = evidence(&r);
+    assert!(
+        ev.contains(
+            "not validated: the DS records of example.com name only key algorithms acme-doctor cannot verify (ED448)"
+        ),
+        "{ev}"
+    );
+}

@@ -286,7 +286,10 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
         Some(Verdict::Bogus(why)) => Some(why),
         _ => None,
     };
-    if own_bogus.is_some() || bogus.is_some() {
+    // A validating resolver fails every lookup in a bogus zone, the SOA lookup that finds the
+    // zone too: that is the same failure, said once.
+    let dnssec_failed = own_bogus.is_some() || bogus.is_some();
+    if dnssec_failed {
         let summary = match (own_bogus, &bogus) {
             (Some(why), Some(at_resolver)) => {
                 format!("{name}: DNSSEC validation fails: {why} (the resolver {resolver} agrees: {at_resolver})")
@@ -355,7 +358,7 @@ async fn check_name(ctx: &Ctx, name: &str) -> NameReport {
     // The authoritative view: every server of the zone, over both transports.
     let zone = match zone {
         ZoneLookup::Found(z) => z,
-        ZoneLookup::Failed { .. } if resolver_failed => return rep,
+        ZoneLookup::Failed { .. } if resolver_failed || dnssec_failed => return rep,
         ZoneLookup::Failed { at, error } => {
             rep.findings.push(finding(
                 "dns.domain.no-nameservers",

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hickory_proto::dnssec::rdata::{DNSSECRData, DNSKEY, DS, RRSIG};
-use hickory_proto::dnssec::{PublicKey, TrustAnchors, Verifier};
+use hickory_proto::dnssec::{Algorithm, PublicKey, TrustAnchors, Verifier};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 
@@ -104,7 +104,8 @@ pub fn anchors_from_file(path: &Path) -> Result<Vec<Anchor>, String> {
                 }
             }
         } else if words.iter().any(|w| w == "DS") {
-            let (_, sets) = Parser::new(record, None, Some(Name::root()))
+            // unbound's trust-anchor-file and ldns-keygen's .ds files leave the TTL out.
+            let (_, sets) = Parser::new(format!("$TTL 3600\n{record}"), None, Some(Name::root()))
                 .parse()
                 .map_err(|e| bad(e.to_string()))?;
             for r in sets.values().flat_map(|s| s.records_without_rrsigs()) {
@@ -213,6 +214,52 @@ fn serial_le(a: u32, b: u32) -> bool {
     a == b || b.wrapping_sub(a) < 1 << 31
 }
 
+/// An algorithm by its IANA mnemonic; hickory names the ones it cannot verify "Unknown".
+fn alg_name(alg: Algorithm) -> String {
+    match alg {
+        Algorithm::Unknown(n) => match n {
+            6 => "DSA-NSEC3-SHA1".into(),
+            12 => "ECC-GOST".into(),
+            16 => "ED448".into(),
+            253 => "PRIVATEDNS".into(),
+            254 => "PRIVATEOID".into(),
+            n => format!("algorithm {n}"),
+        },
+        known => known.to_string(),
+    }
+}
+
+/// Algorithms that validators must not validate (RFC 8624: RSAMD5, DSA, DSA-NSEC3-SHA1,
+/// ECC-GOST): a zone signed only with them is treated as unsigned everywhere. Any other
+/// algorithm acme-doctor cannot verify (ED448, with hickory's ring backend) is verified by the
+/// resolvers that support it, so acme-doctor cannot tell secure from bogus there.
+#[allow(deprecated)]
+fn must_not_validate(alg: Algorithm) -> bool {
+    matches!(
+        alg,
+        Algorithm::RSAMD5 | Algorithm::DSA | Algorithm::Unknown(6) | Algorithm::Unknown(12)
+    )
+}
+
+/// Why no signature over an RRset verified.
+#[derive(Debug, Clone)]
+enum Failure {
+    /// At least one signature was checked and failed (expired, no such key, does not verify).
+    Bogus(String),
+    /// Signatures in an algorithm acme-doctor cannot verify are among them: a resolver that
+    /// can may find the set secure.
+    Unverifiable(String),
+}
+
+impl Failure {
+    fn zone_keys(self) -> ZoneKeys {
+        match self {
+            Failure::Bogus(why) => ZoneKeys::Bogus(why),
+            Failure::Unverifiable(why) => ZoneKeys::Indeterminate(why),
+        }
+    }
+}
+
 impl<'a> Validator<'a> {
     pub fn new(resolvers: &'a [SocketAddr], anchors: &'a [Anchor], timeout: Duration) -> Self {
         let now = SystemTime::now()
@@ -319,6 +366,7 @@ impl<'a> Validator<'a> {
         }
         // Each signer is a zone at or above the owner; one good signature is enough.
         let mut problems = Vec::new();
+        let mut unverifiable = Vec::new();
         for signer in distinct_signers(sigs) {
             if !signer.zone_of(owner) {
                 problems.push(format!(
@@ -340,13 +388,17 @@ impl<'a> Validator<'a> {
                             c.extend(chain);
                             return Verdict::Secure(c);
                         }
-                        Err(why) => problems.push(why),
+                        Err(Failure::Bogus(why)) => problems.push(why),
+                        Err(Failure::Unverifiable(why)) => unverifiable.push(why),
                     }
                 }
                 ZoneKeys::Insecure(why) => return Verdict::Insecure(why),
                 ZoneKeys::Bogus(why) => problems.push(why),
                 ZoneKeys::Indeterminate(why) => return Verdict::Indeterminate(why),
             }
+        }
+        if !unverifiable.is_empty() {
+            return Verdict::Indeterminate(unverifiable.join("; "));
         }
         Verdict::Bogus(problems.join("; "))
     }
@@ -360,17 +412,22 @@ impl<'a> Validator<'a> {
         records: &[Record],
         sigs: &[&RRSIG],
         keys: &[DNSKEY],
-    ) -> Result<u16, String> {
+    ) -> Result<u16, Failure> {
         let mut reasons = Vec::new();
+        let mut unverifiable = false;
         for sig in sigs {
             let tag = sig.key_tag();
             let alg = sig.algorithm();
+            let name = alg_name(alg);
             let by = format!(
-                "RRSIG over {what} by {} key {tag} ({alg})",
+                "RRSIG over {what} by {} key {tag} ({name})",
                 show(sig.signer_name())
             );
             if !alg.is_supported() {
-                reasons.push(format!("{by}: algorithm {alg} is not supported here"));
+                unverifiable = true;
+                reasons.push(format!(
+                    "{by}: acme-doctor cannot verify {name} signatures (a validating resolver that supports {name} can; one that does not treats the zone as unsigned)"
+                ));
                 continue;
             }
             let expiration = sig.sig_expiration().get();
@@ -398,7 +455,7 @@ impl<'a> Validator<'a> {
             if candidates.is_empty() {
                 let have: Vec<String> = keys
                     .iter()
-                    .map(|k| format!("{} ({})", key_tag(k), k.algorithm()))
+                    .map(|k| format!("{} ({})", key_tag(k), alg_name(k.algorithm())))
                     .collect();
                 reasons.push(format!(
                     "{by}: no such key in the DNSKEY set of {} (it has {})",
@@ -420,7 +477,12 @@ impl<'a> Validator<'a> {
         if reasons.is_empty() {
             reasons.push(format!("no RRSIG over {what}"));
         }
-        Err(reasons.join("; "))
+        let why = reasons.join("; ");
+        Err(if unverifiable {
+            Failure::Unverifiable(why)
+        } else {
+            Failure::Bogus(why)
+        })
     }
 
     /// The zone holding `name`: the owner of the SOA in the answer or the authority section.
@@ -470,7 +532,7 @@ impl<'a> Validator<'a> {
             })
             .collect();
         let key_sigs = rrsigs(dnskey.answers(), zone, RecordType::DNSKEY);
-        let self_signed = |entry: &[&DNSKEY]| -> Result<u16, String> {
+        let self_signed = |entry: &[&DNSKEY]| -> Result<u16, Failure> {
             let owned: Vec<DNSKEY> = entry.iter().map(|k| (*k).clone()).collect();
             self.verify(
                 &format!("{z} DNSKEY"),
@@ -503,7 +565,7 @@ impl<'a> Validator<'a> {
                     keys,
                     chain: vec![format!("{z} DNSKEY (trust anchor key {tag})")],
                 },
-                Err(why) => ZoneKeys::Bogus(why),
+                Err(f) => f.zone_keys(),
             };
         }
 
@@ -535,7 +597,7 @@ impl<'a> Validator<'a> {
                 let what = format!("{z} DS");
                 match self.verify(&what, zone, &ds_records, &ds_sigs, &keys) {
                     Ok(_) => chain,
-                    Err(why) => return ZoneKeys::Bogus(why),
+                    Err(f) => return f.zone_keys(),
                 }
             }
             other => return other,
@@ -548,13 +610,18 @@ impl<'a> Validator<'a> {
             })
             .collect();
         if !digests.iter().any(|d| d.algorithm().is_supported()) {
-            return ZoneKeys::Insecure(format!(
-                "the DS records of {z} use only algorithms not supported here ({}), which validators treat as unsigned",
-                digests
-                    .iter()
-                    .map(|d| d.algorithm().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            let algs = digests
+                .iter()
+                .map(|d| alg_name(d.algorithm()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if digests.iter().all(|d| must_not_validate(d.algorithm())) {
+                return ZoneKeys::Insecure(format!(
+                    "the DS records of {z} name only algorithms that validators must not validate ({algs}, RFC 8624), so they treat {z} as unsigned"
+                ));
+            }
+            return ZoneKeys::Indeterminate(format!(
+                "the DS records of {z} name only key algorithms acme-doctor cannot verify ({algs}): a validating resolver that supports them validates {z}, one that does not treats it as unsigned"
             ));
         }
         if keys.is_empty() {
@@ -582,7 +649,7 @@ impl<'a> Validator<'a> {
                 chain.extend(parent_chain);
                 ZoneKeys::Secure { keys, chain }
             }
-            Err(why) => ZoneKeys::Bogus(why),
+            Err(f) => f.zone_keys(),
         }
     }
 
@@ -608,10 +675,18 @@ impl<'a> Validator<'a> {
                     let set = rrset(authority, r.name(), t);
                     let sigs = rrsigs(authority, r.name(), t);
                     let what = format!("{} {t}", show(r.name()));
-                    if let Err(why) = self.verify(&what, r.name(), &set, &sigs, &keys) {
-                        return ZoneKeys::Bogus(format!(
-                            "the denial of a DS for {z} does not validate: {why}"
-                        ));
+                    match self.verify(&what, r.name(), &set, &sigs, &keys) {
+                        Ok(_) => {}
+                        Err(Failure::Bogus(why)) => {
+                            return ZoneKeys::Bogus(format!(
+                                "the denial of a DS for {z} does not validate: {why}"
+                            ))
+                        }
+                        Err(Failure::Unverifiable(why)) => {
+                            return ZoneKeys::Indeterminate(format!(
+                                "the denial of a DS for {z} cannot be checked: {why}"
+                            ))
+                        }
                     }
                     proofs += 1;
                 }
@@ -634,7 +709,7 @@ impl<'a> Validator<'a> {
 
 fn tags(keys: &[DNSKEY]) -> String {
     keys.iter()
-        .map(|k| format!("{} ({})", key_tag(k), k.algorithm()))
+        .map(|k| format!("{} ({})", key_tag(k), alg_name(k.algorithm())))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -642,7 +717,7 @@ fn tags(keys: &[DNSKEY]) -> String {
 fn ds_tags(digests: &[&DS]) -> String {
     digests
         .iter()
-        .map(|d| format!("{} ({})", d.key_tag(), d.algorithm()))
+        .map(|d| format!("{} ({})", d.key_tag(), alg_name(d.algorithm())))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -697,6 +772,15 @@ mod tests {
             panic!()
         };
         assert!(a[0].trusts(&Name::root(), key));
+        // ldns-keygen's .ds file and unbound's trust-anchor-file leave the TTL out.
+        std::fs::write(
+            &p,
+            "lab-example.com.\tIN\tDS\t1757 13 2 6dba58a519117868b2293831faef478fe946f7fa3a7c0daf39cf2389414b9bd7\n",
+        )
+        .unwrap();
+        let a = anchors_from_file(&p).unwrap();
+        assert!(matches!(&a[0], Anchor::Digest { zone, ds }
+            if ds.key_tag() == 1757 && zone.to_string() == "lab-example.com."));
         std::fs::write(&p, "; only a comment\n").unwrap();
         assert!(anchors_from_file(&p)
             .unwrap_err()

@@ -2,7 +2,7 @@
 # Real authoritative DNS for the user's zone, for scenarios that need it (sourced by lib.sh; the
 # healthy base does not start any of this: challtestsrv answers every name there).
 #
-#   lab_authdns_up [--stub "ns1 ns2"] [--ca-stub "ns1 ns2"]
+#   lab_authdns_up [--stub "ns1 ns2"] [--ca-stub "ns1 ns2"] [--dnssec valid|expired ...]
 #
 # starts NSD as the two authoritative servers of lab-example.com, each in its own namespace behind
 # r2 (ns1 203.0.113.85 / 2001:db8:85::53, ns2 203.0.113.101 / 2001:db8:101::53), and unbound as
@@ -14,6 +14,7 @@
 # 2001:db8:ca::10), and Pebble is restarted to resolve through it, so validation follows the
 # real delegation; without it Pebble keeps asking challtestsrv (which has the same www records).
 # Naming one server in --stub or --ca-stub makes a run deterministic where the servers disagree.
+# --dnssec signs the zone and makes both resolvers validate it (tests/lab/dnssec.sh).
 #
 #   lab_authdns_zone ns2 SERIAL WWW4 WWW6
 #
@@ -63,6 +64,8 @@ lab_authdns_zone() { # NAME SERIAL WWW4 WWW6
             [[ -z $www6 ]] || printf '%s IN AAAA %s\n' "$h" "$www6"
         done
     } >"$d/zone.new"
+    # With --dnssec, NSD serves the zone as ldns-signzone signed it (dnssec.sh).
+    [[ -z $DNSSEC_MODE ]] || lab_dnssec_sign "$d/zone.new"
     mv "$d/zone.new" "$d/$AUTHDNS_ZONE.zone"
     local pid addr
     pid=$(lab_pid_of "nsd-$name")
@@ -113,6 +116,7 @@ remote-control:
 zone:
     name: "$AUTHDNS_ZONE"
     zonefile: "$AUTHDNS_ZONE.zone"
+$(lab_dnssec_nsd_zone "$d")
 EOF
     nsd-checkconf "$d/nsd.conf" || lab_die "nsd-checkconf rejected $d/nsd.conf"
     lab_bg "$name" "nsd-$name" nsd -d -c "$d/nsd.conf"
@@ -156,8 +160,7 @@ server:
     access-control: 198.51.100.0/24 allow
     access-control: 203.0.113.0/24 allow
     access-control: 2001:db8::/32 allow
-    # No DNSSEC validation: the lab has no signed root. Iteration only.
-    module-config: "iterator"
+$(lab_dnssec_unbound_conf)
     num-threads: 1
     # A scenario lasts well under a minute; nothing cached outlives it.
     cache-max-ttl: 60
@@ -166,6 +169,7 @@ remote-control:
 stub-zone:
     name: "$AUTHDNS_ZONE"
 $stubs
+$(lab_dnssec_unbound_stub "$stubs")
 forward-zone:
     name: "."
     forward-addr: $DNS4
@@ -175,11 +179,15 @@ EOF
 }
 
 lab_authdns_up() {
-    local stub="ns1 ns2" ca_stub=""
+    local stub="ns1 ns2" ca_stub="" dnssec="" alg=ECDSAP256SHA256 nsec3=no parent=""
     while (($#)); do
         case $1 in
         --stub) stub=$2 && shift ;;
         --ca-stub) ca_stub=$2 && shift ;;
+        --dnssec) dnssec=$2 && shift ;;
+        --dnssec-alg) alg=$2 && shift ;;
+        --nsec3) nsec3=yes ;;
+        --dnssec-parent) parent=$2 && shift ;;
         *) lab_die "lab_authdns_up: unknown argument $1" ;;
         esac
         shift
@@ -196,6 +204,10 @@ lab_authdns_up() {
     nsx ns2 ip -6 route add default via "$R2_NS2_6"
     # Both servers start in sync; lab_authdns_zone changes one afterwards.
     rm -rf "${LAB_TMP:?}/authdns"
+    # Unsigned unless --dnssec (a previous scenario's keys do not carry over).
+    DNSSEC_MODE=""
+    DNSSEC_PARENT=""
+    [[ -z $dnssec ]] || lab_dnssec_keys "$dnssec" "$alg" "$nsec3" "$parent"
     lab_authdns_zone ns1 "$AUTHDNS_SERIAL" "$CLIENT4" "$CLIENT6"
     lab_authdns_zone ns2 "$AUTHDNS_SERIAL" "$CLIENT4" "$CLIENT6"
     lab_authdns_nsd ns1 "$NS1_4" "$NS1_6"

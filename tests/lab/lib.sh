@@ -429,3 +429,5 @@ lab_client_site() {
 source "$LAB_DIR/authdns.sh"
 # shellcheck source-path=SCRIPTDIR source=vantage.sh
 source "$LAB_DIR/vantage.sh"
+# shellcheck source-path=SCRIPTDIR source=dnssec.sh
+source "$LAB_DIR/dnssec.sh"
