@@ -46,6 +46,9 @@ pub struct Outcome {
     pub facts: serde_json::Value,
     /// Typed facts for dependants; `None` means dependants cannot run.
     pub typed: Option<Arc<dyn Any + Send + Sync>>,
+    /// What the check measured, published whether it passed or not, for checks that explain
+    /// their own failure with it (not for dependants: those need `typed`).
+    pub measured: Option<Arc<dyn Any + Send + Sync>>,
     /// Set when the check decided at run time that it has nothing to do (e.g. no proxy set).
     pub skipped: Option<String>,
 }
@@ -70,6 +73,11 @@ impl Outcome {
     pub fn with_facts<T: serde::Serialize + Any + Send + Sync>(mut self, facts: T) -> Self {
         self.facts = serde_json::to_value(&facts).unwrap_or(serde_json::Value::Null);
         self.typed = Some(Arc::new(facts));
+        self
+    }
+
+    pub fn with_measured<T: Any + Send + Sync>(mut self, measured: T) -> Self {
+        self.measured = Some(Arc::new(measured));
         self
     }
 
@@ -140,6 +148,14 @@ struct Done {
     status: Status,
     summary: String,
     typed: Option<Arc<dyn Any + Send + Sync>>,
+    measured: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// What a finished check hands to the others: facts for dependants and its measurements.
+#[derive(Default)]
+struct Published {
+    typed: Option<Arc<dyn Any + Send + Sync>>,
+    measured: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 /// What the runner tells an observer (the terminal progress display) while checks run.
@@ -186,6 +202,18 @@ impl Ctx {
     ) -> Option<Arc<T>> {
         let done = tokio::time::timeout(limit, self.wait(id)).await.ok()??;
         done.typed.clone()?.downcast::<T>().ok()
+    }
+
+    /// What a check measured (`Outcome::with_measured`), whether it passed or failed: waits
+    /// for it to finish (bounded by `limit`); `None` when it is not run, published nothing, or
+    /// is late.
+    pub async fn measured_if_run<T: Any + Send + Sync>(
+        &self,
+        id: &str,
+        limit: Duration,
+    ) -> Option<Arc<T>> {
+        let done = tokio::time::timeout(limit, self.wait(id)).await.ok()??;
+        done.measured.clone()?.downcast::<T>().ok()
     }
 
     /// The trust material (system or `--trust-store` roots, Mozilla's roots), loaded once per
@@ -288,7 +316,8 @@ pub async fn run_with_progress(
             let _ = tx.send(Some(Arc::new(Done {
                 status: report.0.status,
                 summary: report.0.summary.clone(),
-                typed: report.1,
+                typed: report.1.typed,
+                measured: report.1.measured,
             })));
             report.0
         }));
@@ -325,11 +354,7 @@ fn selection(plan: &Plan, checks: &[Arc<dyn Check>]) -> BTreeSet<&'static str> {
     out
 }
 
-async fn run_one(
-    ctx: &Arc<Ctx>,
-    check: &dyn Check,
-    selected: bool,
-) -> (CheckReport, Option<Arc<dyn Any + Send + Sync>>) {
+async fn run_one(ctx: &Arc<Ctx>, check: &dyn Check, selected: bool) -> (CheckReport, Published) {
     let id = check.id();
     let title = Catalogue::get()
         .check(id)
@@ -348,7 +373,7 @@ async fn run_one(
                 evidence: Vec::new(),
                 findings: Vec::new(),
             },
-            None,
+            Published::default(),
         )
     };
     if !selected {
@@ -403,12 +428,21 @@ async fn run_one(
             r.facts = outcome.facts;
             r.evidence = outcome.evidence;
             r.findings = outcome.findings;
-            (r, outcome.typed)
+            (
+                r,
+                Published {
+                    typed: outcome.typed,
+                    measured: outcome.measured,
+                },
+            )
         }
         Ok(Err(join)) => {
             let msg = panic_message(join);
             let reason = format!("the check crashed: {msg}; please report this as a bug");
-            (base(Status::Crashed, Some(reason.clone()), reason), None)
+            (
+                base(Status::Crashed, Some(reason.clone()), reason),
+                Published::default(),
+            )
         }
         Err(_) => {
             abort.abort();
@@ -416,7 +450,10 @@ async fn run_one(
                 "did not finish within its {} s deadline",
                 deadline.as_secs_f32()
             );
-            (base(Status::TimedOut, Some(reason.clone()), reason), None)
+            (
+                base(Status::TimedOut, Some(reason.clone()), reason),
+                Published::default(),
+            )
         }
     }
 }
@@ -611,6 +648,57 @@ mod tests {
         assert!(crash.reason.as_deref().unwrap().contains("boom"));
         assert_eq!(by_id(&r, "system.clock").status, Status::TimedOut);
         assert_eq!(by_id(&r, "proxy.env").status, Status::Pass);
+    }
+
+    /// Reads what tcp.acme measured although tcp.acme failed, as acme.directory does.
+    struct Reader;
+
+    impl Check for Reader {
+        fn id(&self) -> &'static str {
+            "acme.directory"
+        }
+        fn deadline(&self, _: &Plan) -> Duration {
+            Duration::from_millis(1000)
+        }
+        fn run(&self, ctx: Arc<Ctx>) -> BoxFuture<'static, Outcome> {
+            Box::pin(async move {
+                let m = ctx
+                    .measured_if_run::<u32>("tcp.acme", Duration::from_millis(500))
+                    .await;
+                Outcome::new(format!("measured {m:?}"))
+            })
+        }
+    }
+
+    fn fails_with_measurements() -> BoxFuture<'static, Outcome> {
+        Box::pin(async {
+            let mut o = Outcome::new("broken");
+            o.finding(finding("dns.acme.nxdomain", "x"));
+            o.with_measured(7u32)
+        })
+    }
+
+    #[tokio::test]
+    async fn measurements_of_a_failed_check_reach_others_but_not_dependants() {
+        let checks: Vec<Arc<dyn Check>> = vec![
+            Arc::new(Fake {
+                id: "tcp.acme",
+                needs: &[],
+                behaviour: fails_with_measurements,
+            }),
+            Arc::new(Fake {
+                id: "tls.acme",
+                needs: &["tcp.acme"],
+                behaviour: passes,
+            }),
+            Arc::new(Reader),
+        ];
+        let resolver =
+            Resolver::new(Some("127.0.0.1:9".parse().unwrap()), Duration::from_secs(1)).unwrap();
+        let r = run(plan(&[], &[]), resolver, checks).await;
+        assert_eq!(by_id(&r, "tcp.acme").status, Status::Fail);
+        assert_eq!(by_id(&r, "tls.acme").status, Status::Skipped);
+        assert_eq!(by_id(&r, "acme.directory").summary, "measured Some(7)");
     }
 
     #[tokio::test]

@@ -8,9 +8,11 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::checks::tcp_acme::Attempt;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::net::http::{Fetched, HttpClient, HttpError, BODY_CAP};
 use crate::net::proxy::{self, ProxyEnv, ProxyError};
+use crate::net::tcp::ConnectError;
 use crate::plan::Plan;
 use crate::report::model::{Finding, Sensitivity, Severity};
 
@@ -162,7 +164,18 @@ async fn run(ctx: &Ctx) -> Outcome {
                 (e, _) => e,
             };
             out.summary = e.to_string();
-            out.finding(error_finding(&e, &url));
+            let mut f = error_finding(&e, &url);
+            if let Some(icmp) = rejected_by_icmp(ctx, &e).await {
+                // Linux treats an ICMP host-unreachable during the handshake as a soft error and
+                // keeps retrying the SYN, so the HTTP client only sees its deadline pass;
+                // tcp.acme's own connects heard the rejection.
+                f = finding(
+                    "acme.directory.unreachable",
+                    format!("GET {url}: {e}, but the path rejects the connection: tcp.acme heard ICMP unreachable for {icmp}; see tcp.acme and path.trace"),
+                )
+                .detail(format!("{} ({})", e, e.label()));
+            }
+            out.finding(f);
             return out;
         }
     };
@@ -398,6 +411,39 @@ async fn nonce(client: &HttpClient, nonce_url: &str) -> Result<String, Finding> 
             ),
         )),
     }
+}
+
+/// For a connect timeout without a proxy: the addresses tcp.acme found rejected by ICMP
+/// unreachable, when every address it tried was (none reachable, none merely silent).
+async fn rejected_by_icmp(ctx: &Ctx, e: &HttpError) -> Option<String> {
+    if !matches!(
+        e,
+        HttpError::ConnectTimeout { .. } | HttpError::Timeout { .. }
+    ) {
+        return None;
+    }
+    if ProxyEnv::from_env()
+        .for_host(ctx.plan.ca.api_host())
+        .is_some()
+    {
+        return None;
+    }
+    let attempts = ctx
+        .measured_if_run::<Vec<Attempt>>("tcp.acme", Duration::from_secs(1))
+        .await?;
+    if attempts.is_empty() {
+        return None;
+    }
+    let mut rejected = Vec::new();
+    for a in attempts.iter() {
+        match &a.error {
+            Some(ConnectError::Unreachable { message }) => {
+                rejected.push(format!("{} ({message})", a.addr))
+            }
+            _ => return None,
+        }
+    }
+    Some(rejected.join(", "))
 }
 
 fn error_finding(e: &HttpError, url: &Url) -> Finding {
