@@ -192,43 +192,92 @@ impl Drop for Standalone {
     }
 }
 
+/// Why the standalone server could not start: the wildcard address it tried to bind and the
+/// operating system's error.
+#[derive(Debug)]
+pub struct BindError {
+    pub addr: SocketAddr,
+    pub error: io::Error,
+}
+
 /// Binds the wildcard address as certbot does: one dual-stack IPv6 socket, or IPv4 alone on a
 /// host without IPv6.
-fn bind_any(port: u16) -> io::Result<std::net::TcpListener> {
+fn bind_any(port: u16) -> Result<std::net::TcpListener, BindError> {
     use socket2::{Domain, Socket, Type};
+    let v6_addr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+    let v4_addr = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port);
+    let at = |addr: SocketAddr| move |error: io::Error| BindError { addr, error };
     let v6 = (|| {
         let s = Socket::new(Domain::IPV6, Type::STREAM, None)?;
         s.set_only_v6(false)?;
         // As certbot (Python's HTTPServer) does: a listener still refuses to share the port,
         // but connections of an earlier run in TIME_WAIT do not block it.
         s.set_reuse_address(true)?;
-        s.bind(&SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port).into())?;
+        s.bind(&v6_addr.into())?;
         Ok::<_, io::Error>(s)
     })();
-    let s = match v6 {
-        Ok(s) => s,
+    let (s, addr) = match v6 {
+        Ok(s) => (s, v6_addr),
         Err(e)
             if e.kind() == io::ErrorKind::AddrInUse
                 || e.kind() == io::ErrorKind::PermissionDenied =>
         {
-            return Err(e)
+            return Err(at(v6_addr)(e))
         }
         Err(_) => {
-            let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-            s.set_reuse_address(true)?;
-            s.bind(&SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port).into())?;
-            s
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(at(v4_addr))?;
+            s.set_reuse_address(true).map_err(at(v4_addr))?;
+            s.bind(&v4_addr.into()).map_err(at(v4_addr))?;
+            (s, v4_addr)
         }
     };
-    s.listen(128)?;
-    s.set_nonblocking(true)?;
+    s.listen(128).map_err(at(addr))?;
+    s.set_nonblocking(true).map_err(at(addr))?;
     Ok(s.into())
 }
 
+/// The lowest port an unprivileged process may bind in this network namespace (Linux
+/// `net.ipv4.ip_unprivileged_port_start`, IPv6 included), when the system says.
+fn unprivileged_port_start() -> Option<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The finding's summary for a port that cannot be bound: the address, the OS error and, for
+/// a permission error, the privilege the port needs.
+pub fn bind_error_summary(e: &BindError, unprivileged_start: Option<u16>) -> String {
+    let port = e.addr.port();
+    let scope = if e.addr.is_ipv6() {
+        format!("port {port} on every address, IPv4 included")
+    } else {
+        format!("port {port} on every IPv4 address")
+    };
+    let why = match unprivileged_start {
+        Some(start) if e.error.kind() == io::ErrorKind::PermissionDenied && port < start => {
+            format!(
+                "; ports below {start} need root or CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start is {start})"
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "--standalone cannot bind {} ({scope}): {}{why}",
+        e.addr, e.error
+    )
+}
+
 impl Standalone {
-    pub fn start(port: u16, token: &str, content: &str) -> io::Result<Standalone> {
-        let listener = tokio::net::TcpListener::from_std(bind_any(port)?)?;
-        let bound = listener.local_addr()?;
+    pub fn start(port: u16, token: &str, content: &str) -> Result<Standalone, BindError> {
+        let std_listener = bind_any(port)?;
+        let addr = std_listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port));
+        let at = |error: io::Error| BindError { addr, error };
+        let listener = tokio::net::TcpListener::from_std(std_listener).map_err(at)?;
+        let bound = listener.local_addr().map_err(at)?;
         let path = format!("/.well-known/acme-challenge/{token}");
         let content = Bytes::from(content.to_string());
         let task = tokio::spawn(async move {
@@ -339,15 +388,15 @@ async fn run(ctx: &Ctx) -> Outcome {
                 Mode::Standalone(s)
             }
             Err(e) => {
-                let code = bind_error_code(&e);
-                out.summary = format!("cannot bind port {}: {e}", plan.http_port);
-                out.finding(finding(
-                    code,
-                    format!(
-                        "--standalone cannot bind port {} on all addresses: {e}",
-                        plan.http_port
-                    ),
-                ));
+                out.summary = format!("cannot bind {}: {}", e.addr, e.error);
+                out.finding(
+                    finding(
+                        bind_error_code(&e.error),
+                        bind_error_summary(&e, unprivileged_port_start()),
+                    )
+                    .with("address", e.addr.to_string(), Sensitivity::Public)
+                    .with("error", e.error.to_string(), Sensitivity::Public),
+                );
                 return out;
             }
         }
@@ -562,6 +611,34 @@ mod tests {
             bind_error_code(&io::Error::from(io::ErrorKind::AddrInUse)),
             "http01.token.port-busy"
         );
+    }
+
+    #[test]
+    fn bind_error_summary_names_the_address_and_the_privilege() {
+        let denied = BindError {
+            addr: "[::]:80".parse().unwrap(),
+            error: io::Error::from_raw_os_error(13),
+        };
+        assert_eq!(
+            bind_error_summary(&denied, Some(1024)),
+            "--standalone cannot bind [::]:80 (port 80 on every address, IPv4 included): \
+             Permission denied (os error 13); ports below 1024 need root or \
+             CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start is 1024)"
+        );
+        // A system that lets everyone bind port 80 denied it for another reason: no claim.
+        assert!(!bind_error_summary(&denied, Some(0)).contains("CAP_NET_BIND_SERVICE"));
+        let busy = BindError {
+            addr: "0.0.0.0:8080".parse().unwrap(),
+            error: io::Error::from_raw_os_error(98),
+        };
+        let s = bind_error_summary(&busy, Some(1024));
+        assert!(
+            s.starts_with(
+                "--standalone cannot bind 0.0.0.0:8080 (port 8080 on every IPv4 address): "
+            ),
+            "{s}"
+        );
+        assert!(!s.contains("CAP_NET_BIND_SERVICE"), "{s}");
     }
 
     #[test]

@@ -161,7 +161,9 @@ pub enum FetchError {
     DialTimeout { ms: u64 },
     #[error("Connection refused")]
     Refused,
-    #[error("Network unreachable")]
+    /// The dial failed at once: no route (ENETUNREACH, or EHOSTUNREACH after an ICMP host
+    /// unreachable) or a local refusal; `message` is the operating system's error.
+    #[error("{}", unreachable_text(message))]
     Unreachable { message: String },
     #[error("Connection reset by peer")]
     Reset,
@@ -183,6 +185,21 @@ pub enum FetchError {
     },
     #[error("Error getting validation data: {message}")]
     Protocol { message: String },
+}
+
+/// Boulder's words where it has some: "Network unreachable" for ENETUNREACH. For any other
+/// failure of this kind (EHOSTUNREACH, a local firewall's EACCES or EPERM) Boulder says only
+/// "Error getting validation data", so the operating system's words follow in parentheses.
+fn unreachable_text(message: &str) -> String {
+    if message.contains("os error 101") || message.contains("Network is unreachable") {
+        return "Network unreachable".to_string();
+    }
+    let os = message.split(" (os error").next().unwrap_or(message).trim();
+    if os.is_empty() {
+        "Error getting validation data".to_string()
+    } else {
+        format!("Error getting validation data ({os})")
+    }
 }
 
 impl FetchError {
@@ -846,6 +863,25 @@ pub fn random_token() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreachable_says_what_the_os_said() {
+        let text =
+            |errno: i32| dial_error(tcp::classify(&std::io::Error::from_raw_os_error(errno)));
+        // ENETUNREACH: Boulder's own words.
+        assert_eq!(text(101).to_string(), "Network unreachable");
+        // EHOSTUNREACH (an ICMP host unreachable) and a local EACCES: Boulder's catch-all with
+        // the cause.
+        assert_eq!(
+            text(113).to_string(),
+            "Error getting validation data (No route to host)"
+        );
+        assert_eq!(
+            text(13).to_string(),
+            "Error getting validation data (Permission denied)"
+        );
+        assert!(text(113).is_dial());
+    }
 
     const RULES: RedirectRules = RedirectRules {
         http_port: 80,
