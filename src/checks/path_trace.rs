@@ -81,6 +81,11 @@ async fn run(ctx: &Ctx) -> Outcome {
         traces
             .iter()
             .map(|t| match t.reached_at {
+                _ if t.unsent().is_some() => format!(
+                    "{} not traced: {}",
+                    t.target,
+                    t.unsent().unwrap_or_default()
+                ),
                 Some(1) => format!("{} reached at the first hop", t.target),
                 Some(ttl) => format!("{} reached in {ttl} hops", t.target),
                 None => format!(
@@ -116,6 +121,10 @@ async fn run(ctx: &Ctx) -> Outcome {
 /// Turns one trace into findings: where it stops, or who rejects.
 fn diagnose(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
+    if t.unsent().is_some() {
+        // Nothing left this host: a path cannot be blamed (tcp.acme names the missing route).
+        return out;
+    }
     for h in &t.hops {
         for p in &h.probes {
             if let ProbeResult::Unreachable {
@@ -236,6 +245,21 @@ mod tests {
             "{}",
             f[0].summary
         );
+    }
+
+    #[test]
+    fn nothing_sent_is_not_blamed_on_the_path() {
+        let err = || {
+            ProbeResult::Error {
+            message: "Network is unreachable (os error 101): this host has no route to 2001:db8::1, so nothing was sent".into(),
+        }
+        };
+        let t = tr(vec![hop(1, vec![err(), err()]), hop(2, vec![err()])], None);
+        assert!(t.unsent().unwrap().contains("no route"));
+        assert!(diagnose(&t).is_empty());
+        let mixed = tr(vec![hop(1, vec![err(), ProbeResult::NoReply])], None);
+        assert!(mixed.unsent().is_none());
+        assert_eq!(diagnose(&mixed)[0].code, "path.trace.no-hops");
     }
 
     #[test]

@@ -101,6 +101,18 @@ pub struct Trace {
 
 impl Trace {
     /// The hop number of a router: the lowest TTL at which it answered anything.
+    /// The reason no probe could be sent at all (every probe an error), if so.
+    pub fn unsent(&self) -> Option<&str> {
+        let mut reason = None;
+        for p in self.hops.iter().flat_map(|h| &h.probes) {
+            match p {
+                ProbeResult::Error { message } => reason = Some(message.as_str()),
+                _ => return None,
+            }
+        }
+        reason
+    }
+
     pub fn hop_of(&self, addr: IpAddr) -> Option<u8> {
         self.hops
             .iter()
@@ -336,6 +348,15 @@ fn classify(
             rtt_us,
             rst: true,
         },
+        // No route on this host: connect() fails before anything is sent, with no report.
+        Some(e) if e.raw_os_error() == Some(libc::ENETUNREACH) && rtt_us < 1_000 => {
+            ProbeResult::Error {
+                message: format!(
+                    "{e}: this host has no route to {}, so nothing was sent",
+                    target.ip()
+                ),
+            }
+        }
         Some(e)
             if matches!(
                 e.raw_os_error(),
