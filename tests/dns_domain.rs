@@ -386,3 +386,54 @@ async fn dead_resolver_ends_in_one_bounded_finding() {
     assert!(!r.has("dns.domain.no-nameservers"), "{:?}", r.codes());
     assert!(r.elapsed.as_secs() < 5, "{:?}", r.elapsed);
 }
+
+async fn ip_run(dir: support::acme_server::Behaviour) -> support::Run {
+    let dir = support::acme_server::AcmeServer::start(dir).await;
+    let acme = Zone::new("acme.test", 1).a("acme.test", "127.0.0.1");
+    let lab = two_servers(&example_zone(1), Behaviour::Normal, &[&acme], &[]).await;
+    let url = dir.directory_url();
+    let root = dir.root_pem();
+    run(
+        &lab,
+        "dns.domain,acme.directory",
+        &[
+            "--ca",
+            &url,
+            "--trust-store",
+            &root,
+            "--ca-root",
+            &root,
+            "203.0.113.10",
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ip_identifier_with_the_shortlived_profile_is_a_reminder() {
+    let r = ip_run(support::acme_server::Behaviour::Healthy).await;
+    assert_eq!(r.status("acme.directory"), "pass", "{}", r.stdout);
+    let f = r.finding("dns.domain.ip-profile");
+    assert_eq!(f["severity"], "info");
+    let s = f["summary"].as_str().unwrap();
+    assert!(
+        s.contains("203.0.113.10")
+            && s.contains("advertises the shortlived profile")
+            && s.contains("certbot --required-profile shortlived"),
+        "{s}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ip_identifier_without_the_profile_fails() {
+    let r = ip_run(support::acme_server::Behaviour::NoProfiles).await;
+    assert_eq!(r.status("acme.directory"), "pass", "{}", r.stdout);
+    let s = summary(&r, "dns.domain.ip-profile");
+    assert!(
+        s.contains(
+            "Let's Encrypt issues IP-address certificates only under the shortlived profile"
+        ) && s.contains("advertises no profiles"),
+        "{s}"
+    );
+    assert_eq!(r.code, 1);
+}

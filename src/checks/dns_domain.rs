@@ -11,6 +11,7 @@ use hickory_proto::rr::{RData, RecordType};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use crate::checks::acme_directory::DirectoryFacts;
 use crate::checks::zone_servers;
 use crate::engine::{finding, BoxFuture, Check, Ctx, FindingExt, Outcome};
 use crate::identifier::Identifier;
@@ -120,6 +121,17 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
             }
         }
     }
+    let ips: Vec<String> = plan
+        .identifiers
+        .iter()
+        .filter_map(|p| match &p.identifier {
+            Identifier::Ip { addr } => Some(addr.to_string()),
+            Identifier::Dns { .. } => None,
+        })
+        .collect();
+    if !ips.is_empty() {
+        ip_profile(&ctx, &ips, &mut out).await;
+    }
     let mut reports: Vec<(usize, NameReport)> = Vec::new();
     while let Some(j) = tasks.join_next().await {
         if let Ok(r) = j {
@@ -146,6 +158,55 @@ async fn run(ctx: Arc<Ctx>) -> Outcome {
         parts.join("; ")
     };
     out.with_facts(facts)
+}
+
+/// The profile Let's Encrypt issues IP-address certificates under (its only one that allows
+/// them, with a lifetime of about six days).
+const IP_PROFILE: &str = "shortlived";
+
+/// IP identifiers need a profile that allows them: is it in the directory's `meta.profiles`?
+async fn ip_profile(ctx: &Ctx, ips: &[String], out: &mut Outcome) {
+    let plan = &ctx.plan;
+    let ips = ips.join(", ");
+    let dir = ctx
+        .facts_if_run::<DirectoryFacts>("acme.directory", plan.timeout * 3 + Duration::from_secs(2))
+        .await;
+    let Some(d) = dir else {
+        out.evidence(
+            "IP certificate profile",
+            "not checked: acme.directory did not read the CA's directory",
+            Sensitivity::Public,
+        );
+        return;
+    };
+    let advertised = if d.profiles.is_empty() {
+        "no profiles (no meta.profiles)".to_string()
+    } else {
+        format!("the profiles {}", d.profiles.join(", "))
+    };
+    let request =
+        format!("certbot --required-profile {IP_PROFILE}; lego run --profile {IP_PROFILE}");
+    let f = if d.profiles.iter().any(|p| p == IP_PROFILE) {
+        finding(
+            "dns.domain.ip-profile",
+            format!("{ips}: {} advertises the {IP_PROFILE} profile, which IP-address certificates need; request it ({request})", d.url),
+        )
+        .severity(Severity::Info)
+    } else if plan.ca.name.starts_with("letsencrypt")
+        || d.caa_identities.iter().any(|i| i == "letsencrypt.org")
+    {
+        finding(
+            "dns.domain.ip-profile",
+            format!("{ips}: Let's Encrypt issues IP-address certificates only under the {IP_PROFILE} profile, and {} advertises {advertised}", d.url),
+        )
+    } else {
+        finding(
+            "dns.domain.ip-profile",
+            format!("{ips}: {} advertises {advertised}; whether {} issues IP-address certificates, and under which profile, is the CA's documentation's to say", d.url, plan.ca.display),
+        )
+        .severity(Severity::Info)
+    };
+    out.finding(f);
 }
 
 fn address_findings(name: &str, addrs: &[IpAddr], findings: &mut Vec<Finding>) {

@@ -53,6 +53,8 @@ pub enum Behaviour {
     /// Healthy, but the server certificate expired yesterday, as it looks to a machine whose
     /// clock runs far ahead.
     ExpiredCertificate,
+    /// Healthy, but meta lists no profiles (a CA or endpoint without ACME profiles).
+    NoProfiles,
 }
 
 /// The test PKI: a root and a leaf for `acme.test`, and the root's PEM on disk.
@@ -253,6 +255,12 @@ fn respond(b: &Behaviour, port: u16, req: Request<Incoming>) -> Response<Out> {
             json(200, directory_json(port, false, true))
         }
         Behaviour::Eab => json(200, directory_json(port, true, true)),
+        Behaviour::NoProfiles => {
+            let full = directory_json(port, false, true);
+            let start = full.find("\"profiles\"").expect("profiles in the directory");
+            let end = start + full[start..].find("},").expect("end of profiles") + 2;
+            json(200, format!("{}{}", &full[..start], &full[end..]))
+        }
         Behaviour::MissingNonce => json(200, directory_json(port, false, false)),
         Behaviour::DateOffset(secs) => {
             let now = SystemTime::now();
