@@ -165,7 +165,7 @@ async fn run(ctx: &Ctx) -> Outcome {
             };
             out.summary = e.to_string();
             let mut f = error_finding(&e, &url);
-            if let Some(icmp) = rejected_by_icmp(ctx, &e).await {
+            if let Some(icmp) = rejected_by_icmp(ctx, &e, proxy.is_some()).await {
                 // Linux treats an ICMP host-unreachable during the handshake as a soft error and
                 // keeps retrying the SYN, so the HTTP client only sees its deadline pass;
                 // tcp.acme's own connects heard the rejection.
@@ -415,16 +415,12 @@ async fn nonce(client: &HttpClient, nonce_url: &str) -> Result<String, Finding> 
 
 /// For a connect timeout without a proxy: the addresses tcp.acme found rejected by ICMP
 /// unreachable, when every address it tried was (none reachable, none merely silent).
-async fn rejected_by_icmp(ctx: &Ctx, e: &HttpError) -> Option<String> {
-    if !matches!(
-        e,
-        HttpError::ConnectTimeout { .. } | HttpError::Timeout { .. }
-    ) {
-        return None;
-    }
-    if ProxyEnv::from_env()
-        .for_host(ctx.plan.ca.api_host())
-        .is_some()
+async fn rejected_by_icmp(ctx: &Ctx, e: &HttpError, via_proxy: bool) -> Option<String> {
+    if via_proxy
+        || !matches!(
+            e,
+            HttpError::ConnectTimeout { .. } | HttpError::Timeout { .. }
+        )
     {
         return None;
     }

@@ -405,6 +405,27 @@ sys.exit(f"no trace to {target} in path.trace (status {trace['status']}: {trace.
 PY
 }
 
+# lab_dead_aaaa ADDR — gives the user's domain the AAAA ADDR (its A stays the client's), an
+# address r2 has no route for, so r2 answers ICMPv6 "no route to destination"; counting rules on
+# r2 see those messages to the client (the doctor) and to the CA (the validation).
+lab_dead_aaaa() {
+    lab_dns_set "$USER_DOMAIN" "$CLIENT4" "$1"
+    nsx r2 ip6tables -A OUTPUT -p icmpv6 --icmpv6-type no-route -d "$CLIENT6"
+    nsx r2 ip6tables -A OUTPUT -p icmpv6 --icmpv6-type no-route -d "$CA6"
+}
+
+# lab_dead_aaaa_hit — fails, saying why, unless r2 sent "no route" to both the client and the CA.
+lab_dead_aaaa_hit() {
+    local client ca
+    client=$(_lab_no_route_sent "$CLIENT6") ca=$(_lab_no_route_sent "$CA6")
+    ((client > 0 && ca > 0)) ||
+        { echo "r2 sent ICMPv6 no-route to the client $client times, to the CA $ca times"; return 1; }
+}
+
+_lab_no_route_sent() {
+    nsx r2 ip6tables -L OUTPUT -v -x -n | awk -v d="$1" '$8 == d || $8 == d "/128" { s += $1 } END { print s + 0 }'
+}
+
 # lab_finding_contains REPORT CODE TEXT — asserts that a finding CODE's summary contains TEXT.
 lab_finding_contains() {
     python3 - "$1" "$2" "$3" <<'PY'
